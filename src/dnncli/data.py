@@ -1,0 +1,343 @@
+"""Data sets that ``data.name`` can name: the course's 2-D sets, a few classics, HDF5 files.
+
+Every entry of :data:`DATASETS` is a function with keyword-only, annotated, defaulted
+parameters returning a :class:`Dataset` in course layout: X is ``(n_x, m)`` float64 with one
+column per example; Y is ``(1, m)`` of 0./1. for two classes, ``(C, m)`` one-hot otherwise.
+The config schema, ``--help`` text and ``dnn datasets`` are generated from these signatures
+and docstrings. Generated sets draw the training set from ``seed`` and the test set from
+``seed + 1``, which reproduces the course's data (see ``course_reference.md``).
+
+scikit-learn and h5py are imported inside the functions that need them, so importing this
+module stays fast.
+"""
+
+import dataclasses
+import inspect
+import os
+from dataclasses import dataclass
+from typing import Annotated
+
+import numpy as np
+from pydantic import Field
+
+from dnncli.errors import ConfigError, DataError, choice_hint
+from dnncli.registry import Registry
+
+DATASETS: Registry = Registry("data.name")
+
+Seed = Annotated[int, Field(ge=0, le=2**32 - 2, description="random seed; the test set uses seed + 1")]
+NSamples = Annotated[int, Field(ge=2, description="number of training examples")]
+NTest = Annotated[int, Field(ge=0, description="number of test examples (0: no test set)")]
+Noise = Annotated[float, Field(ge=0, description="standard deviation of the Gaussian noise")]
+TestSize = Annotated[float, Field(gt=0, lt=1, description="fraction of the examples held out for testing")]
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: arrays make field-wise == ambiguous and unhashable
+class Dataset:
+    """A training set and an optional test set, examples on the last axis."""
+
+    name: str
+    X_train: np.ndarray  # (n_x, m_train) float64
+    Y_train: np.ndarray  # (1, m) of 0./1. when binary, (C, m) one-hot otherwise
+    X_test: np.ndarray | None
+    Y_test: np.ndarray | None
+    classes: tuple[str, ...]
+
+    @property
+    def n_features(self) -> int:
+        return self.X_train.shape[0]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def binary(self) -> bool:
+        return self.n_classes == 2
+
+    @property
+    def has_test(self) -> bool:
+        return self.X_test is not None
+
+    @property
+    def labels_train(self) -> np.ndarray:
+        """Integer class index of every training example, shape (m,)."""
+        return decode_labels(self.Y_train)
+
+    @property
+    def labels_test(self) -> np.ndarray | None:
+        return None if self.Y_test is None else decode_labels(self.Y_test)
+
+
+def encode_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """Integer labels (m,) -> Y: (1, m) of 0./1. for two classes, (C, m) one-hot for more."""
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    if n_classes == 2:
+        return labels.astype(np.float64)[np.newaxis, :]
+    return np.eye(n_classes)[:, labels]
+
+
+def decode_labels(Y: np.ndarray) -> np.ndarray:
+    """Y in either layout -> integer labels (m,)."""
+    return Y[0].astype(np.int64) if Y.shape[0] == 1 else Y.argmax(axis=0)
+
+
+def _make(name: str, classes, train, test=None) -> Dataset:
+    """A Dataset from ``(X, y)`` pairs with examples on the FIRST axis (scikit-learn layout)."""
+    classes = tuple(str(c) for c in classes)
+
+    def columns(X):
+        return np.ascontiguousarray(np.asarray(X, dtype=np.float64).reshape(len(X), -1).T)
+
+    X_test = Y_test = None
+    if test is not None:
+        X_test, Y_test = columns(test[0]), encode_labels(test[1], len(classes))
+    return Dataset(name, columns(train[0]), encode_labels(train[1], len(classes)), X_test, Y_test, classes)
+
+
+def _per_class(n: int, k: int, key: str) -> int:
+    """Examples per class when ``n`` are split over ``k`` classes; 0 < n < k is refused."""
+    if 0 < n < k:
+        raise ConfigError(key, n, f"0 or at least {k}, one example per class")
+    return n // k
+
+
+@DATASETS.register("moons")
+def moons(*, n_samples: NSamples = 300, noise: Noise = 0.2, n_test: NTest = 100, seed: Seed = 3) -> Dataset:
+    """Two interleaving half circles (scikit-learn make_moons); seed 3 is the course's Optimization set.
+
+    The course evaluates on the training set (it has no test set); ``n_test: 0`` does the same.
+    """
+    from sklearn.datasets import make_moons
+
+    test = make_moons(n_test, noise=noise, random_state=seed + 1) if n_test else None
+    return _make("moons", ("0", "1"), make_moons(n_samples, noise=noise, random_state=seed), test)
+
+
+@DATASETS.register("circles")
+def circles(
+    *,
+    n_samples: NSamples = 300,
+    noise: Noise = 0.05,
+    factor: Annotated[float, Field(gt=0, lt=1, description="inner radius / outer radius")] = 0.8,
+    n_test: NTest = 100,
+    seed: Seed = 1,
+) -> Dataset:
+    """Two concentric circles (scikit-learn make_circles); seed 1 is the course's Initialization set.
+
+    With the defaults the test set (seed 2, 100 points) is also the course's.
+    """
+    from sklearn.datasets import make_circles
+
+    def draw(n: int, s: int):
+        return make_circles(n, noise=noise, factor=factor, random_state=s)
+
+    return _make("circles", ("0", "1"), draw(n_samples, seed), draw(n_test, seed + 1) if n_test else None)
+
+
+def _flower_points(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The course's planar flower: two classes of n // 2 petal points each."""
+    rng, N = np.random.RandomState(seed), n // 2
+    X, y = np.zeros((2 * N, 2)), np.repeat([0, 1], N)
+    for j in (0, 1):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, N) + 0.2 * rng.randn(N)  # angle
+        r = 4 * np.sin(4 * t) + 0.2 * rng.randn(N)  # radius
+        X[j * N : (j + 1) * N] = np.c_[r * np.sin(t), r * np.cos(t)]
+    return X, y
+
+
+@DATASETS.register("flower")
+def flower(*, n_samples: NSamples = 400, n_test: NTest = 100, seed: Seed = 1) -> Dataset:
+    """The course's planar 'flower': two classes of petals, not linearly separable (seed 1 = course)."""
+    _per_class(n_samples, 2, "data.n_samples")
+    test = _flower_points(n_test, seed + 1) if _per_class(n_test, 2, "data.n_test") else None
+    return _make("flower", ("0", "1"), _flower_points(n_samples, seed), test)
+
+
+@DATASETS.register("blobs")
+def blobs(
+    *,
+    n_samples: NSamples = 300,
+    centers: Annotated[int, Field(ge=2, description="number of clusters (classes)")] = 3,
+    cluster_std: Annotated[float, Field(gt=0, description="standard deviation of each cluster")] = 1.0,
+    n_test: NTest = 100,
+    seed: Seed = 0,
+) -> Dataset:
+    """Gaussian clusters, one class each (scikit-learn make_blobs); train and test share the centers."""
+    from sklearn.datasets import make_blobs
+
+    _per_class(n_samples, centers, "data.n_samples")
+    X, y, where = make_blobs(
+        n_samples, centers=centers, cluster_std=cluster_std, random_state=seed, return_centers=True
+    )
+    test = None
+    if _per_class(n_test, centers, "data.n_test"):
+        test = make_blobs(n_test, centers=where, cluster_std=cluster_std, random_state=seed + 1)
+    return _make("blobs", [str(k) for k in range(centers)], (X, y), test)
+
+
+def _spiral_points(n: int, K: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """CS231n spiral: K arms of n // K points, radius 0..1, angle j*4..(j+1)*4 plus noise."""
+    rng, N = np.random.RandomState(seed), n // K
+    X, y = np.zeros((N * K, 2)), np.repeat(np.arange(K), N)
+    for j in range(K):
+        r = np.linspace(0.0, 1.0, N)
+        t = np.linspace(j * 4, (j + 1) * 4, N) + noise * rng.randn(N)
+        X[j * N : (j + 1) * N] = np.c_[r * np.sin(t), r * np.cos(t)]
+    return X, y
+
+
+@DATASETS.register("spiral")
+def spiral(
+    *,
+    n_samples: NSamples = 300,
+    classes: Annotated[int, Field(ge=2, description="number of arms (classes)")] = 3,
+    noise: Noise = 0.2,
+    n_test: NTest = 100,
+    seed: Seed = 0,
+) -> Dataset:
+    """Interleaved spiral arms, one class each (the CS231n toy set); n_samples // classes per arm."""
+    _per_class(n_samples, classes, "data.n_samples")
+    test = None
+    if _per_class(n_test, classes, "data.n_test"):
+        test = _spiral_points(n_test, classes, noise, seed + 1)
+    train = _spiral_points(n_samples, classes, noise, seed)
+    return _make("spiral", [str(k) for k in range(classes)], train, test)
+
+
+def _split(name: str, bunch, X: np.ndarray, classes, test_size: float, seed: int) -> Dataset:
+    from sklearn.model_selection import train_test_split
+
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, bunch.target, test_size=test_size, stratify=bunch.target, random_state=seed
+    )
+    return _make(name, classes, (X_tr, y_tr), (X_te, y_te))
+
+
+@DATASETS.register("digits")
+def digits(*, test_size: TestSize = 0.2, seed: Seed = 0) -> Dataset:
+    """Handwritten digits 0-9 as 8x8 images (scikit-learn, bundled), pixels scaled to [0, 1]."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return _split("digits", bunch, bunch.data / 16.0, [str(k) for k in range(10)], test_size, seed)
+
+
+@DATASETS.register("breast_cancer")
+def breast_cancer(*, test_size: TestSize = 0.2, seed: Seed = 0) -> Dataset:
+    """Breast cancer diagnosis from 30 cell measurements (scikit-learn, bundled); binary.
+
+    The features are on very different scales: use ``standardize: true``.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    return _split("breast_cancer", bunch, bunch.data, bunch.target_names, test_size, seed)
+
+
+def _read_split(path: str, split: str, *, key: str, required: bool):
+    """``(X rows, labels, class names or None)`` of ``{split}_set_x/_y`` in ``path``, or None."""
+    import h5py
+
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file (data.{key})")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise DataError(f"{path}: not a readable HDF5 file ({err})") from None
+    with f:
+        x_key, y_key = f"{split}_set_x", f"{split}_set_y"
+        if not required and x_key not in f and y_key not in f:
+            return None
+        for name in (x_key, y_key):
+            if not isinstance(f.get(name), h5py.Dataset):
+                raise DataError(f"{path}: missing data set {name!r} (found: {', '.join(f.keys()) or 'nothing'})")
+        x, y = f[x_key][()], f[y_key][()]
+        names = None
+        if "list_classes" in f:
+            names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in f["list_classes"][()]]
+
+    if x.ndim == 0 or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise DataError(f"{path}: {x_key!r} must be a numeric array with examples on the first axis")
+    x = x.reshape(len(x), -1) / 255.0 if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float64)
+    if y.ndim == 2 and 1 in y.shape:
+        y = y.reshape(-1)
+    if y.ndim != 1 or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
+        raise DataError(f"{path}: {y_key!r} must be numeric of shape (m,) or (1, m), got {y.shape}")
+    if len(x) != len(y) or len(y) == 0:
+        raise DataError(f"{path}: {x_key!r} has {len(x)} examples but {y_key!r} has {len(y)}")
+    if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
+        raise DataError(f"{path}: {y_key!r} must hold class indices 0, 1, 2, ...")
+    return x, y.astype(np.int64), names
+
+
+@DATASETS.register("h5")
+def h5(*, train: str, test: str | None = None) -> Dataset:
+    """Read images and labels from HDF5 files in the course layout (train_set_x, train_set_y, ...).
+
+    ``test`` may be the same file as ``train``; when it is left out, the test set is read from
+    the train file if it holds ``test_set_x``/``test_set_y``, else there is none. Samples are on
+    the first axis and are flattened; uint8 data is scaled by 1/255, float data taken as is.
+    Class names come from ``list_classes`` when present.
+    """
+    train, test = os.fspath(train), None if test is None else os.fspath(test)
+    X, y, names = _read_split(train, "train", key="train", required=True)
+    test_part = _read_split(test or train, "test", key="test" if test else "train", required=test is not None)
+    if test_part is not None:
+        if test_part[0].shape[1] != X.shape[1]:
+            raise DataError(
+                f"{test or train}: 'test_set_x' has {test_part[0].shape[1]} features per example "
+                f"but 'train_set_x' in {train} has {X.shape[1]}"
+            )
+        names = names or test_part[2]
+    top = max(int(y.max()), -1 if test_part is None else int(test_part[1].max()))
+    names = names or [str(k) for k in range(max(2, top + 1))]
+    if len(names) < 2 or top >= len(names):
+        files = train if test in (None, train) else f"{train}, {test}"
+        raise DataError(f"{files}: labels go up to {top} but there are {len(names)} classes ({', '.join(names)})")
+    return _make("h5", names, (X, y), None if test_part is None else test_part[:2])
+
+
+def standardize(ds: Dataset) -> Dataset:
+    """Centre and scale every feature with the TRAINING mean and std (a std of 0 counts as 1)."""
+    mu = ds.X_train.mean(axis=-1, keepdims=True)
+    sd = ds.X_train.std(axis=-1, keepdims=True)
+    sd = np.where(sd == 0, 1.0, sd)
+    X_test = None if ds.X_test is None else (ds.X_test - mu) / sd
+    return dataclasses.replace(ds, X_train=(ds.X_train - mu) / sd, X_test=X_test)
+
+
+_standardize = standardize  # load_dataset's keyword argument shadows the function's name
+
+
+def load_dataset(name: str, params: dict, *, standardize: bool = False) -> Dataset:
+    """Build data set ``name`` with ``params`` (its keyword arguments, without name/standardize)."""
+    fn = DATASETS.get(name, key="data.name")
+    signature = inspect.signature(fn).parameters
+    for key, value in params.items():
+        if key not in signature:
+            allowed = f"unknown key for data.name {name!r}; {choice_hint(key, signature)}"
+            raise ConfigError(f"data.{key}", value, allowed)
+    for key, p in signature.items():
+        if p.default is inspect.Parameter.empty and key not in params:
+            raise ConfigError(f"data.{key}", None, f"required for data.name {name!r}")
+    ds = fn(**params)
+    return _standardize(ds) if standardize else ds
+
+
+def dataset_summaries() -> list[dict]:
+    """One dict per registered data set (loaded with its defaults): name, description and sizes.
+
+    Sets that need arguments (h5: file paths) have None for the sizes.
+    """
+    rows = []
+    for name, fn in DATASETS.items():
+        row = {"name": name, "description": inspect.getdoc(fn).splitlines()[0]}
+        needs_args = any(p.default is inspect.Parameter.empty for p in inspect.signature(fn).parameters.values())
+        row.update(n_features=None, n_classes=None, n_train=None, n_test=None)
+        if not needs_args:
+            ds = fn()
+            n_test = ds.X_test.shape[1] if ds.has_test else 0
+            row.update(n_features=ds.n_features, n_classes=ds.n_classes, n_train=ds.X_train.shape[1], n_test=n_test)
+        rows.append(row)
+    return rows

@@ -1,0 +1,187 @@
+"""Optimizers on the flat parameter vector theta, with g = dtheta (the mini-batch gradient).
+
+Every rule below is the course's; where a peer differs, the docstring says how. The base
+class owns the state slots (zeros shaped like theta), the step counter t (incremented
+before each update, never reset) and ``step``; a subclass writes only ``update``. All
+updates are in place, a handful of whole-vector NumPy operations whatever the depth.
+Hyperparameters only appear in arithmetic, so scalars and per-model arrays both work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dnncli.registry import Registry
+
+OPTIMIZERS: Registry[type] = Registry("optimizer.name")
+
+
+class Optimizer:
+    """Base: ``slots`` names the state vectors the rule needs (all start at 0)."""
+
+    slots: tuple[str, ...] = ()
+
+    def __init__(self, learning_rate: float = 0.0007):
+        self.learning_rate = learning_rate
+        self.t = 0
+        self.state: dict[str, np.ndarray] = {}
+        self._tmp: np.ndarray | None = None
+
+    def init_state(self, theta: np.ndarray) -> None:
+        self.state = {name: np.zeros_like(theta) for name in self.slots}
+        self._tmp = np.empty_like(theta)
+        self._tmp2 = np.empty_like(theta)
+        self.t = 0
+
+    def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
+        if self._tmp is None or self._tmp.shape != theta.shape:
+            self.init_state(theta)
+        self.t += 1
+        self.update(theta, g, learning_rate)
+
+    def update(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
+        raise NotImplementedError
+
+
+@OPTIMIZERS.register("gd")
+class GradientDescent(Optimizer):
+    """theta = theta - lr * g.  (Mini-batch GD or SGD depending on training.batch_size.)"""
+
+    def update(self, theta, g, learning_rate):
+        np.multiply(g, learning_rate, out=self._tmp)
+        theta -= self._tmp
+
+
+@OPTIMIZERS.register("momentum")
+class Momentum(Optimizer):
+    """v = beta*v + (1-beta)*g;  theta = theta - lr*v.  beta 0.9.
+
+    The course's averaging form. PyTorch's SGD momentum uses v = beta*v + g (no 1-beta),
+    which is the same rule with a learning rate 1/(1-beta) times larger.
+    """
+
+    slots = ("v",)
+
+    def __init__(self, learning_rate: float = 0.0007, beta: float = 0.9):
+        super().__init__(learning_rate)
+        self.beta = beta
+
+    def update(self, theta, g, learning_rate):
+        v, tmp = self.state["v"], self._tmp
+        v *= self.beta
+        np.multiply(g, 1 - self.beta, out=tmp)
+        v += tmp
+        np.multiply(v, learning_rate, out=tmp)
+        theta -= tmp
+
+
+@OPTIMIZERS.register("nesterov")
+class Nesterov(Optimizer):
+    """v = beta*v + (1-beta)*g;  theta = theta - lr*(beta*v + (1-beta)*g).  beta 0.9.
+
+    Nesterov's look-ahead written on the current parameters (the form Keras and PyTorch use
+    with ``nesterov=True``), in the course's averaging convention for v.
+    """
+
+    slots = ("v",)
+
+    def __init__(self, learning_rate: float = 0.0007, beta: float = 0.9):
+        super().__init__(learning_rate)
+        self.beta = beta
+
+    def update(self, theta, g, learning_rate):
+        v, tmp, tmp2 = self.state["v"], self._tmp, self._tmp2
+        np.multiply(g, 1 - self.beta, out=tmp)
+        v *= self.beta
+        v += tmp
+        np.multiply(v, self.beta, out=tmp2)
+        tmp2 += tmp
+        tmp2 *= learning_rate
+        theta -= tmp2
+
+
+@OPTIMIZERS.register("adagrad")
+class AdaGrad(Optimizer):
+    """s = s + g^2;  theta = theta - lr * g / (sqrt(s) + epsilon).  epsilon 1e-8.
+
+    Keras starts s at 0.1 and uses epsilon 1e-7; PyTorch starts at 0 with epsilon 1e-10.
+    """
+
+    slots = ("s",)
+
+    def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-8):
+        super().__init__(learning_rate)
+        self.epsilon = epsilon
+
+    def update(self, theta, g, learning_rate):
+        s, tmp = self.state["s"], self._tmp
+        np.multiply(g, g, out=tmp)
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= learning_rate
+        theta -= tmp
+
+
+@OPTIMIZERS.register("rmsprop")
+class RMSProp(Optimizer):
+    """s = beta*s + (1-beta)*g^2;  theta = theta - lr * g / (sqrt(s) + epsilon).
+
+    beta 0.999, epsilon 1e-8 (the course's). Keras: rho 0.9, epsilon 1e-7; PyTorch:
+    alpha 0.99, epsilon 1e-8 -- all with epsilon outside the square root, as here.
+    """
+
+    slots = ("s",)
+
+    def __init__(self, learning_rate: float = 0.001, beta: float = 0.999, epsilon: float = 1e-8):
+        super().__init__(learning_rate)
+        self.beta, self.epsilon = beta, epsilon
+
+    def update(self, theta, g, learning_rate):
+        s, tmp = self.state["s"], self._tmp
+        s *= self.beta
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta
+        s += tmp
+        np.sqrt(s, out=tmp)
+        tmp += self.epsilon
+        np.divide(g, tmp, out=tmp)
+        tmp *= learning_rate
+        theta -= tmp
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    """Adam with bias correction, epsilon outside the square root (the course's form):
+
+    v = beta1*v + (1-beta1)*g;   v_hat = v / (1 - beta1^t)
+    s = beta2*s + (1-beta2)*g^2; s_hat = s / (1 - beta2^t)
+    theta = theta - lr * v_hat / (sqrt(s_hat) + epsilon)
+    Defaults beta1 0.9, beta2 0.999, epsilon 1e-8 (Keras: epsilon 1e-7, applied to the
+    uncorrected sqrt(s); PyTorch: 1e-8 as here).
+    """
+
+    slots = ("v", "s")
+
+    def __init__(self, learning_rate: float = 0.0007, beta1: float = 0.9, beta2: float = 0.999,
+                 epsilon: float = 1e-8):
+        super().__init__(learning_rate)
+        self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+
+    def update(self, theta, g, learning_rate):
+        v, s, tmp, tmp2 = self.state["v"], self.state["s"], self._tmp, self._tmp2
+        v *= self.beta1
+        np.multiply(g, 1 - self.beta1, out=tmp)
+        v += tmp
+        s *= self.beta2
+        np.multiply(g, g, out=tmp)
+        tmp *= 1 - self.beta2
+        s += tmp
+        np.divide(s, 1 - self.beta2**self.t, out=tmp)   # s_hat
+        np.sqrt(tmp, out=tmp)
+        tmp += self.epsilon
+        np.divide(v, 1 - self.beta1**self.t, out=tmp2)  # v_hat
+        np.multiply(learning_rate, tmp2, out=tmp2)
+        tmp2 /= tmp
+        theta -= tmp2

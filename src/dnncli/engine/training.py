@@ -1,0 +1,139 @@
+"""The training loop: epochs of shuffled mini-batches, one optimizer step per batch.
+
+The cost recorded for an epoch is the mean per-example loss over all the epoch's
+mini-batches (summed, divided by m), plus the L2 term at the start of the epoch, so
+curves of different batch sizes are comparable (the course's Optimization assignment).
+A non-finite cost stops the run as ``diverged``; Ctrl-C stops it as ``interrupted``
+after the current step (NumPy's in-place updates are never left half done).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dnncli.engine.minibatches import minibatches
+from dnncli.engine.network import Network
+
+COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-epoch cost and learning rate; sparse evaluations every ``eval_every`` epochs."""
+
+    cost: np.ndarray
+    learning_rate: np.ndarray
+    eval_epochs: np.ndarray
+    train_accuracy: np.ndarray
+    test_cost: np.ndarray
+    test_accuracy: np.ndarray
+
+    @property
+    def epochs(self) -> np.ndarray:
+        return np.arange(len(self.cost))
+
+
+@dataclass(frozen=True)
+class FitResult:
+    status: str
+    theta: np.ndarray
+    history: History
+    epochs_run: int
+    seconds: float
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Fraction of examples whose predicted class equals the label (per model)."""
+    return np.mean(network.predict(params, X) == labels, axis=-1)
+
+
+def labels_of(Y: np.ndarray) -> np.ndarray:
+    """Class index per example from the Y layout: (1, m) 0/1 or (C, m) one-hot."""
+    return Y[0].astype(np.int64) if Y.shape[0] == 1 else np.argmax(Y, axis=0)
+
+
+def fit(
+    network: Network,
+    theta: np.ndarray,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    optimizer,
+    schedule,
+    epochs: int,
+    batch_size: int | None,
+    seeding,
+    X_test: np.ndarray | None = None,
+    Y_test: np.ndarray | None = None,
+    eval_every: int = 100,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> FitResult:
+    """Train ``theta`` (modified in place) and return the result with its history.
+
+    ``callback(epoch, cost, learning_rate)`` is called after every epoch (progress bars).
+    """
+    start = time.perf_counter()
+    m = X.shape[-1]
+    dtheta = np.zeros_like(theta)
+    params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    optimizer.init_state(theta)
+    lr0 = optimizer.learning_rate
+    dropout = network.keep_prob is not None
+    labels, test_labels = labels_of(Y), (labels_of(Y_test) if Y_test is not None else None)
+
+    costs, rates = np.full(epochs, np.nan), np.full(epochs, np.nan)
+    evals: list[tuple[int, float, float, float]] = []
+    status, message, epoch = COMPLETED, "", -1
+
+    def evaluate(e: int) -> None:
+        train_acc = float(np.mean(accuracy(network, params, X, labels)))
+        if X_test is None:
+            evals.append((e, train_acc, np.nan, np.nan))
+        else:
+            test_cost = float(np.mean(network.cost(params, X_test, Y_test)))
+            test_acc = float(np.mean(accuracy(network, params, X_test, test_labels)))
+            evals.append((e, train_acc, test_cost, test_acc))
+
+    with np.errstate(over="ignore", under="ignore"):
+        try:
+            for epoch in range(epochs):
+                learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
+                l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
+                loss = 0.0
+                for X_b, Y_b in minibatches(X, Y, batch_size, seeding.shuffle_rng(epoch)):
+                    A, cache = network.forward(params, X_b, seeding.dropout_rng() if dropout else None)
+                    loss += network.loss_sum(A, cache, Y_b)
+                    network.backward(params, grads, cache, Y_b)
+                    optimizer.step(theta, dtheta, learning_rate)
+                cost = loss / m + l2
+                costs[epoch], rates[epoch] = np.mean(cost), np.mean(learning_rate)
+                if not np.all(np.isfinite(cost)):
+                    status = DIVERGED
+                    message = (f"cost became {float(np.mean(cost))} at epoch {epoch}: "
+                               "try a smaller optimizer.learning_rate or a smaller init scale")
+                    break
+                if (epoch + 1) % eval_every == 0 or epoch == epochs - 1:
+                    evaluate(epoch)
+                if callback is not None:
+                    callback(epoch, costs[epoch], rates[epoch])
+        except KeyboardInterrupt:
+            status, message = INTERRUPTED, f"interrupted during epoch {epoch}"
+            epoch -= 1  # the interrupted epoch is incomplete
+            costs[epoch + 1] = np.nan
+
+    epochs_run = epoch + 1 if status != DIVERGED else epoch
+    if status != DIVERGED and (not evals or evals[-1][0] != epochs_run - 1) and epochs_run > 0:
+        evaluate(epochs_run - 1)
+    ev = np.array(evals, dtype=float).reshape(-1, 4)
+    history = History(
+        cost=costs[: epoch + 1], learning_rate=rates[: epoch + 1],
+        eval_epochs=ev[:, 0].astype(int), train_accuracy=ev[:, 1],
+        test_cost=ev[:, 2], test_accuracy=ev[:, 3],
+    )
+    return FitResult(status, theta, history, epochs_run, time.perf_counter() - start, message)
