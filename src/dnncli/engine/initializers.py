@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from dnncli.engine.network import Layout
+from dnncli.constraints import Positive
 from dnncli.errors import DataError
 from dnncli.registry import Registry
 
@@ -53,7 +54,7 @@ class Zeros(Initializer):
 class Random(Initializer):
     """W_l = randn(n_l, n_prev) * scale (default 10, the course's large init)."""
 
-    def __init__(self, scale: float = 10.0):
+    def __init__(self, scale: Positive = 10.0):
         self._scale = scale
 
     def scale(self, n_prev, n):

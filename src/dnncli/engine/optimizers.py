@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnncli.constraints import Beta, Epsilon, LearningRate
 from dnncli.registry import Registry
 
 OPTIMIZERS: Registry[type] = Registry("optimizer.name")
@@ -21,7 +22,7 @@ class Optimizer:
 
     slots: tuple[str, ...] = ()
 
-    def __init__(self, learning_rate: float = 0.0007):
+    def __init__(self, learning_rate: LearningRate = 0.0007):
         self.learning_rate = learning_rate
         self.t = 0
         self.state: dict[str, np.ndarray] = {}
@@ -62,7 +63,7 @@ class Momentum(Optimizer):
 
     slots = ("v",)
 
-    def __init__(self, learning_rate: float = 0.0007, beta: float = 0.9):
+    def __init__(self, learning_rate: LearningRate = 0.0007, beta: Beta = 0.9):
         super().__init__(learning_rate)
         self.beta = beta
 
@@ -85,7 +86,7 @@ class Nesterov(Optimizer):
 
     slots = ("v",)
 
-    def __init__(self, learning_rate: float = 0.0007, beta: float = 0.9):
+    def __init__(self, learning_rate: LearningRate = 0.0007, beta: Beta = 0.9):
         super().__init__(learning_rate)
         self.beta = beta
 
@@ -109,7 +110,7 @@ class AdaGrad(Optimizer):
 
     slots = ("s",)
 
-    def __init__(self, learning_rate: float = 0.01, epsilon: float = 1e-8):
+    def __init__(self, learning_rate: LearningRate = 0.01, epsilon: Epsilon = 1e-8):
         super().__init__(learning_rate)
         self.epsilon = epsilon
 
@@ -134,7 +135,7 @@ class RMSProp(Optimizer):
 
     slots = ("s",)
 
-    def __init__(self, learning_rate: float = 0.001, beta: float = 0.999, epsilon: float = 1e-8):
+    def __init__(self, learning_rate: LearningRate = 0.001, beta: Beta = 0.999, epsilon: Epsilon = 1e-8):
         super().__init__(learning_rate)
         self.beta, self.epsilon = beta, epsilon
 
@@ -164,8 +165,8 @@ class Adam(Optimizer):
 
     slots = ("v", "s")
 
-    def __init__(self, learning_rate: float = 0.0007, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float = 1e-8):
+    def __init__(self, learning_rate: LearningRate = 0.0007, beta1: Beta = 0.9, beta2: Beta = 0.999,
+                 epsilon: Epsilon = 1e-8):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 

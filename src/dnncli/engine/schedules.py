@@ -14,8 +14,11 @@ optimizer *steps* and divide by ``decay_steps``; PyTorch's ``StepLR`` multiplies
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import numpy as np
 
+from dnncli.constraints import NonNegative, PositiveInt, Range
 from dnncli.registry import Registry
 
 SCHEDULES: Registry[type] = Registry("schedule.name")
@@ -33,7 +36,7 @@ class Constant:
 class InverseTime:
     """lr = lr0 / (1 + decay_rate * epoch)."""
 
-    def __init__(self, decay_rate: float = 1.0):
+    def __init__(self, decay_rate: NonNegative = 1.0):
         self.decay_rate = decay_rate
 
     def __call__(self, learning_rate0, epoch):
@@ -44,7 +47,7 @@ class InverseTime:
 class Exponential:
     """lr = lr0 * decay_rate ** epoch."""
 
-    def __init__(self, decay_rate: float = 0.95):
+    def __init__(self, decay_rate: Annotated[float, Range(gt=0, le=1)] = 0.95):
         self.decay_rate = decay_rate
 
     def __call__(self, learning_rate0, epoch):
@@ -55,7 +58,7 @@ class Exponential:
 class InverseSqrt:
     """lr = lr0 / sqrt(1 + decay_rate * epoch)."""
 
-    def __init__(self, decay_rate: float = 1.0):
+    def __init__(self, decay_rate: NonNegative = 1.0):
         self.decay_rate = decay_rate
 
     def __call__(self, learning_rate0, epoch):
@@ -66,7 +69,7 @@ class InverseSqrt:
 class Staircase:
     """lr = lr0 / (1 + decay_rate * floor(epoch / time_interval))  (the course's scheduled decay)."""
 
-    def __init__(self, decay_rate: float = 1.0, time_interval: int = 1000):
+    def __init__(self, decay_rate: NonNegative = 1.0, time_interval: PositiveInt = 1000):
         self.decay_rate = decay_rate
         self.time_interval = time_interval
 

@@ -1,0 +1,44 @@
+"""What every command shares: consoles, one-line errors with exit code 2, number formats."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import typer
+
+from dnncli.errors import DnnError
+
+EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED = 2, 1, 130
+
+
+def err_console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def out_console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn expected errors into one stderr line and an exit code, never a traceback."""
+    try:
+        yield
+    except DnnError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def fmt(value: object, digits: int = 4) -> str:
+    from dnncli.report import fmt as report_fmt
+
+    return report_fmt(value, digits)

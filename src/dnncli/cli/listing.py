@@ -1,0 +1,45 @@
+"""`dnn datasets` and `dnn runs`: what can be trained on, and what was trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dnncli.cli.common import fmt, out_console, user_errors
+
+
+def datasets_command() -> None:
+    """List the data sets that data.name accepts, with their sizes."""
+    from rich.table import Table
+
+    from dnncli.data import dataset_summaries
+
+    with user_errors():
+        rows = dataset_summaries()
+    table = Table(title="data sets (sizes with default parameters)")
+    for column in ("name", "features", "classes", "train", "test", "description"):
+        table.add_column(column, justify="left" if column in ("name", "description") else "right")
+    for row in rows:
+        table.add_row(row["name"], *(fmt(row[k]) for k in ("n_features", "n_classes", "n_train", "n_test")),
+                      row["description"])
+    out_console().print(table)
+
+
+def runs_command(folder: Path = typer.Argument(Path("runs"), help="Folder holding run directories.")) -> None:
+    """List past runs, newest first: name, status, accuracies, final cost, seconds."""
+    from rich.table import Table
+
+    from dnncli.runs import list_runs
+
+    runs = list_runs(folder)
+    if not runs:
+        out_console().print(f"no runs under {folder}")
+        return
+    table = Table(title=f"runs in {folder}")
+    for column in ("run", "status", "train acc", "test acc", "final cost", "seconds"):
+        table.add_column(column, justify="left" if column in ("run", "status") else "right")
+    for run in runs:
+        table.add_row(run["dir"], run.get("status", "?"), fmt(run.get("train_accuracy")),
+                      fmt(run.get("test_accuracy")), fmt(run.get("final_cost")), fmt(run.get("seconds"), 2))
+    out_console().print(table)

@@ -1,0 +1,35 @@
+"""The `dnn` entry point. Heavy libraries are imported inside the commands, so --help is fast."""
+
+from __future__ import annotations
+
+import typer
+
+from dnncli import __version__
+from dnncli.cli.listing import datasets_command, runs_command
+from dnncli.cli.train import train_command
+
+app = typer.Typer(
+    name="dnn",
+    help="Train, compare and tune small neural networks on a NumPy engine; every run leaves a directory of evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("train")(train_command)
+app.command("datasets")(datasets_command)
+app.command("runs")(runs_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dnn {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version.")) -> None:
+    """dnn: experiments for improving deep neural networks."""
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,94 @@
+"""`dnn train CONFIG`: one training run, with a progress bar and an accuracy table."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+from dnncli.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, err_console, fmt, out_console, user_errors
+
+
+def train_command(
+    config: Path = typer.Argument(..., help="A YAML training config, e.g. configs/adam_moons.yaml."),
+    set_: list[str] = typer.Option([], "--set", help="Override a key: --set optimizer.learning_rate=0.001 (value parsed as YAML). Repeatable."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the run directory is created."),
+    seed: int | None = typer.Option(None, "--seed", help="Override the config's seed."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON on stdout."),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (every default filled in) and exit."),
+) -> None:
+    """Train a network from a YAML config and write a run directory."""
+    from dnncli.config import load_config
+    from dnncli.experiments.train import train
+
+    with user_errors():
+        overrides = list(set_) + ([f"seed={seed}"] if seed is not None else [])
+        cfg = load_config(config, overrides)
+        if print_config:
+            sys.stdout.write(cfg.to_yaml())
+            return
+        show = not quiet and not as_json and sys.stdout.isatty()
+        with _progress(show, cfg.training.epochs) as callback:
+            result = train(cfg, out, command=["dnn", *sys.argv[1:]], callback=callback)
+    metrics = {**result.metrics, "run_dir": str(result.run_dir)}
+    if as_json:
+        sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
+    elif not quiet:
+        _print_table(metrics)
+    status = metrics["status"]
+    if status != "completed":
+        print(f"{status}: {metrics.get('message', '')}", file=sys.stderr)
+    if status == "interrupted":
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if status in ("diverged", "failed"):
+        raise typer.Exit(EXIT_FAILED)
+
+
+class _progress:
+    """A rich progress bar fed by the training callback (updated at most 10 times a second)."""
+
+    def __init__(self, show: bool, epochs: int):
+        self.show, self.epochs = show, epochs
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.bar = Progress(
+            TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("cost {task.fields[cost]}"),
+            TimeRemainingColumn(), console=err_console(), transient=True,
+        )
+        self.bar.__enter__()
+        self.task = self.bar.add_task("train", total=self.epochs, cost="-")
+        self.last = 0.0
+
+        def callback(epoch: int, cost: float, learning_rate: float) -> None:
+            now = time.monotonic()
+            if now - self.last > 0.1 or epoch + 1 == self.epochs:
+                self.last = now
+                self.bar.update(self.task, completed=epoch + 1, cost=f"{cost:.6f}")
+
+        return callback
+
+    def __exit__(self, *exc):
+        if self.show:
+            self.bar.__exit__(*exc)
+        return False
+
+
+def _print_table(metrics: dict) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{metrics['name']} ({metrics['status']})")
+    for column in ("", "train", "test"):
+        table.add_column(column, justify="right" if column else "left")
+    table.add_row("accuracy", fmt(metrics.get("train_accuracy")), fmt(metrics.get("test_accuracy")))
+    table.add_row("cost", fmt(metrics.get("final_cost")), fmt(metrics.get("test_cost")))
+    console = out_console()
+    console.print(table)
+    console.print(f"{metrics['epochs_run']} epochs in {metrics['seconds']:.2f} s; run directory: {metrics['run_dir']}")

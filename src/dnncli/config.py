@@ -1,0 +1,284 @@
+"""Run configs: YAML -> validated, frozen, fully resolved config.
+
+The schema of every registry-backed section (data, init, optimizer, schedule) is built
+from the registered function's or class's signature, so a new optimizer's parameters,
+defaults and limits are validated without touching this file. Every user mistake ends
+as one :class:`ConfigError` line naming the dotted key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from dnncli.constraints import Range
+from dnncli.data import DATASETS
+from dnncli.engine.activations import ACTIVATIONS
+from dnncli.engine.initializers import INITIALIZERS
+from dnncli.engine.optimizers import OPTIMIZERS
+from dnncli.engine.schedules import SCHEDULES
+from dnncli.engine.seeding import SEEDINGS
+from dnncli.errors import ConfigError, DnnError, choice_hint
+from dnncli.registry import Registry
+
+STRICT = ConfigDict(extra="forbid", frozen=True)
+Probability = Annotated[float, Field(gt=0, le=1)]
+
+
+# -- fixed sections -------------------------------------------------------------
+class ModelConfig(BaseModel):
+    model_config = STRICT
+    hidden: list[Annotated[int, Field(ge=1)]] = [5, 2]
+    activation: str = "relu"
+
+    @pydantic.field_validator("activation")
+    @classmethod
+    def _known_activation(cls, value: str) -> str:
+        ACTIVATIONS.get(value, "model.activation")
+        return value
+
+
+class RegularizationConfig(BaseModel):
+    model_config = STRICT
+    l2: Annotated[float, Field(ge=0)] = 0.0
+    keep_prob: Probability | list[Probability] = 1.0
+    batchnorm: bool = False
+
+
+class TrainingConfig(BaseModel):
+    model_config = STRICT
+    epochs: Annotated[int, Field(ge=1)] = 10000
+    batch_size: Annotated[int, Field(ge=1)] | None = 64
+    eval_every: Annotated[int, Field(ge=1)] = 100
+
+
+FIXED_SECTIONS: dict[str, type[BaseModel]] = {
+    "model": ModelConfig,
+    "regularization": RegularizationConfig,
+    "training": TrainingConfig,
+}
+# section -> (registry, default name, extra keys that are not parameters of the entry)
+REGISTRY_SECTIONS: dict[str, tuple[Registry, str, dict[str, Any]]] = {
+    "data": (DATASETS, "moons", {"standardize": (bool, False)}),
+    "init": (INITIALIZERS, "he", {}),
+    "optimizer": (OPTIMIZERS, "adam", {}),
+    "schedule": (SCHEDULES, "constant", {}),
+}
+TOP_KEYS = ["name", "seed", "seeding", *REGISTRY_SECTIONS, *FIXED_SECTIONS]
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+
+
+def _field_type(annotation: Any) -> Any:
+    """Turn ``Annotated[T, Range(...)]`` into ``Annotated[T, Field(...)]`` for pydantic."""
+    if typing.get_origin(annotation) is Annotated:
+        base, *marks = typing.get_args(annotation)
+        fields = [Field(**{k: v for k, v in vars(m).items() if v is not None}) if isinstance(m, Range) else m
+                  for m in marks]
+        return Annotated[(base, *fields)]
+    return annotation
+
+
+@functools.cache
+def entry_model(section: str, name: str) -> type[BaseModel]:
+    """The pydantic model of one registry entry, built from its signature."""
+    registry, _, extra = REGISTRY_SECTIONS[section]
+    obj = registry.get(name, f"{section}.name")
+    target = obj.__init__ if inspect.isclass(obj) else obj
+    hints = typing.get_type_hints(target, include_extras=True)
+    fields: dict[str, Any] = {"name": (Literal[name], name)}
+    for p in inspect.signature(target).parameters.values():
+        if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[p.name] = (_field_type(hints.get(p.name, Any)), default)
+    fields.update(extra)
+    return pydantic.create_model(f"{section}_{name}", __config__=STRICT, **fields)
+
+
+def entry_params(section_config: BaseModel, section: str) -> dict[str, Any]:
+    """The keyword arguments for the registry entry (no ``name``, no extra keys)."""
+    skip = {"name", *REGISTRY_SECTIONS[section][2]}
+    return {k: v for k, v in section_config.model_dump().items() if k not in skip}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated config with every default filled in."""
+
+    name: str
+    seed: int
+    seeding: str
+    data: BaseModel
+    init: BaseModel
+    optimizer: BaseModel
+    schedule: BaseModel
+    model: ModelConfig
+    regularization: RegularizationConfig
+    training: TrainingConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "seed": self.seed, "seeding": self.seeding}
+        for key in [*REGISTRY_SECTIONS, *FIXED_SECTIONS]:
+            out[key] = getattr(self, key).model_dump()
+        return out
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
+
+
+# -- validation -----------------------------------------------------------------
+def validate(raw: Any, default_name: str = "run") -> RunConfig:
+    """Validate a raw mapping (as read from YAML) into a :class:`RunConfig`."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("config", raw, "a mapping of sections such as data:, model:, optimizer:")
+    for key in raw:
+        if key not in TOP_KEYS:
+            raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
+    name = raw.get("name", default_name)
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise ConfigError("name", name, "letters, digits, '_', '-' and '.', not starting with '.' or '-'")
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32 - 1:
+        raise ConfigError("seed", seed, "an integer from 0 to 4294967294")
+    seeding = raw.get("seeding", "numpy")
+    SEEDINGS.get(seeding, "seeding")
+    sections: dict[str, Any] = {}
+    for key, (registry, default, _) in REGISTRY_SECTIONS.items():
+        body = _mapping(raw.get(key), key)
+        entry = body.get("name", default)
+        if entry not in registry:
+            raise ConfigError(f"{key}.name", entry, choice_hint(str(entry), registry.names()))
+        sections[key] = _check(entry_model(key, entry), {"name": entry, **body}, key)
+    for key, model in FIXED_SECTIONS.items():
+        sections[key] = _check(model, _mapping(raw.get(key), key), key)
+    config = RunConfig(name=name, seed=seed, seeding=seeding, **sections)
+    _check_cross_fields(config)
+    return config
+
+
+def _mapping(value: Any, key: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "a mapping of keys to values")
+    return value
+
+
+def _check(model: type[BaseModel], body: dict, prefix: str) -> BaseModel:
+    try:
+        return model.model_validate(body)
+    except pydantic.ValidationError as exc:
+        raise _as_config_error(exc, model, prefix) from None
+
+
+def _as_config_error(exc: pydantic.ValidationError, model: type[BaseModel], prefix: str) -> ConfigError:
+    errors = exc.errors(include_url=False)
+    error = max(errors, key=lambda e: len(e["loc"]))  # the most specific branch of a union
+    loc = [str(part) for part in error["loc"]]
+    # drop pydantic's union branch names ("float", "list[...]") from the location
+    loc = [part for part in loc if part in model.model_fields or part.isdigit()] or loc[:1]
+    key = ".".join([prefix, *loc])
+    value = error.get("input")
+    if error["type"] == "extra_forbidden":
+        return ConfigError(key, value, f"unknown key; {choice_hint(loc[-1], list(model.model_fields))}")
+    if error["type"] == "missing":
+        return ConfigError(key, None, "this key is required")
+    return ConfigError(key, value, error["msg"].lower())
+
+
+def _check_cross_fields(config: RunConfig) -> None:
+    keep = config.regularization.keep_prob
+    n_hidden = len(config.model.hidden)
+    if isinstance(keep, list) and len(keep) != n_hidden:
+        raise ConfigError("regularization.keep_prob", keep,
+                          f"one value, or a list of {n_hidden} (one per hidden layer of model.hidden)")
+    if config.regularization.batchnorm:
+        raise ConfigError("regularization.batchnorm", True, "batch normalization is not implemented yet: false")
+
+
+# -- loading and overrides ------------------------------------------------------
+def read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DnnError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise DnnError(f"cannot read config {path}: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise DnnError(f"{path}{where}: {problem}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``"optimizer.learning_rate=0.001"`` -> (["optimizer", "learning_rate"], 0.001)."""
+    key, sep, value = text.partition("=")
+    path = key.strip().split(".")
+    if not sep or not all(path):
+        raise ConfigError("--set", text, "KEY.PATH=VALUE, e.g. optimizer.learning_rate=0.001")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else None
+    except yaml.YAMLError:
+        parsed = value
+    return path, parsed
+
+
+def apply_overrides(raw: Any, overrides: list[str]) -> dict:
+    """Apply ``--set`` overrides to a raw config (a deep copy is returned).
+
+    Changing a registry section's ``name`` (e.g. ``optimizer.name=gd``) drops that section's
+    keys the new entry does not take, unless they were set on the command line too.
+    """
+    import copy
+
+    raw = copy.deepcopy(raw) if isinstance(raw, dict) else ({} if raw is None else raw)
+    if not isinstance(raw, dict):
+        raise ConfigError("config", raw, "a mapping of sections such as data:, model:, optimizer:")
+    parsed = [parse_override(text) for text in overrides]
+    explicit = {tuple(path) for path, _ in parsed}
+    for path, value in parsed:
+        node = raw
+        for depth, part in enumerate(path[:-1]):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(".".join(path[: depth + 1]), child, "a mapping, to set a key inside it")
+            node = child
+        node[path[-1]] = value
+    for path, value in parsed:
+        if len(path) == 2 and path[1] == "name" and path[0] in REGISTRY_SECTIONS:
+            registry = REGISTRY_SECTIONS[path[0]][0]
+            if value in registry:
+                accepted = entry_model(path[0], value).model_fields
+                section = raw[path[0]]
+                for key in list(section):
+                    if key not in accepted and (path[0], key) not in explicit:
+                        del section[key]
+    return raw
+
+
+def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
+    """Read, override and validate a config file."""
+    raw = apply_overrides(read_yaml(path), list(overrides))
+    return validate(raw, default_name=_safe_stem(Path(path).stem))
+
+
+def _safe_stem(stem: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".-")
+    return stem or "run"

@@ -1,0 +1,1 @@
+"""Experiments: each command's library function (train, compare, gradcheck, tune)."""

@@ -1,0 +1,31 @@
+"""report.md for a run: the accuracy table, the plots and the resolved config."""
+
+from __future__ import annotations
+
+
+def fmt(value: object, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3e}"
+    return str(value)
+
+
+def run_report(metrics: dict, config_yaml: str, images: list[str]) -> str:
+    lines = [
+        f"# {metrics['name']}",
+        "",
+        f"Status: **{metrics['status']}**" + (f" ({metrics['message']})" if metrics.get("message") else ""),
+        "",
+        "| | train | test |",
+        "| --- | --- | --- |",
+        f"| accuracy | {fmt(metrics.get('train_accuracy'))} | {fmt(metrics.get('test_accuracy'))} |",
+        f"| cost | {fmt(metrics.get('final_cost'))} | {fmt(metrics.get('test_cost'))} |",
+        "",
+        f"{metrics.get('epochs_run', 0)} epochs in {fmt(metrics.get('seconds'), 2)} s "
+        f"({fmt(metrics.get('us_per_update'), 1)} µs per update).",
+        "",
+    ]
+    lines += [f"![{image}]({image})\n" for image in images]
+    lines += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
+    return "\n".join(lines)
