@@ -20,9 +20,10 @@ def err_console():
 
 
 def out_console():
+    """Results on stdout; when piped, wide enough that tables are not wrapped."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @contextlib.contextmanager

@@ -38,7 +38,7 @@ def runs_command(folder: Path = typer.Argument(Path("runs"), help="Folder holdin
         return
     table = Table(title=f"runs in {folder}")
     for column in ("run", "status", "train acc", "test acc", "final cost", "seconds"):
-        table.add_column(column, justify="left" if column in ("run", "status") else "right")
+        table.add_column(column, justify="left" if column in ("run", "status") else "right", no_wrap=column == "run")
     for run in runs:
         table.add_row(run["dir"], run.get("status", "?"), fmt(run.get("train_accuracy")),
                       fmt(run.get("test_accuracy")), fmt(run.get("final_cost")), fmt(run.get("seconds"), 2))

@@ -72,7 +72,7 @@ def _base_metrics(config: RunConfig, command: list[str] | None) -> dict:
     return {
         "name": config.name,
         "status": "running",
-        "started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="milliseconds"),
         "command": command if command is not None else sys.argv,
         "versions": {"dnncli": __version__, "numpy": np.__version__, "python": platform.python_version()},
     }

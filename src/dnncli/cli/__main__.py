@@ -1,0 +1,3 @@
+from dnncli.cli.main import main
+
+main()

@@ -1,0 +1,106 @@
+"""The real `dnn` entry point, in subprocesses: main paths, every shipped config, bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted((ROOT / "configs").rglob("*.yaml"))
+
+
+def dnn(*args, cwd=ROOT, timeout=120):
+    return subprocess.run([sys.executable, "-m", "dnncli.cli", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_help_is_fast_and_imports_nothing_heavy():
+    code = ("import sys, time; t = time.perf_counter(); from dnncli.cli.main import app; "
+            "heavy = [m for m in ('matplotlib', 'sklearn', 'dask', 'optuna', 'scipy', 'pydantic', 'h5py') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert dnn("--help").returncode == 0
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_every_shipped_config_runs(config, tmp_path):
+    proc = dnn("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["status"] == "completed" and metrics["epochs_run"] == 20
+    assert Path(metrics["run_dir"], "params.npz").exists()
+
+
+def test_train_prints_a_table_and_runs_lists_it(tmp_path):
+    proc = dnn("train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "accuracy" in proc.stdout and "run directory" in proc.stdout
+    listing = dnn("runs", tmp_path)
+    assert listing.returncode == 0 and "adam_moons" in listing.stdout and "completed" in listing.stdout
+
+
+def test_print_config_shows_every_default():
+    proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--set", "optimizer.name=momentum")
+    assert proc.returncode == 0
+    assert "beta: 0.9" in proc.stdout and "beta1" not in proc.stdout and "eval_every: 100" in proc.stdout
+
+
+def test_datasets_lists_shapes():
+    proc = dnn("datasets")
+    assert proc.returncode == 0
+    for name in ("moons", "circles", "flower", "digits", "breast_cancer", "h5"):
+        assert name in proc.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--set", "optimizer.learning_rate=0"], "optimizer.learning_rate: 0"),
+    (["--set", "optimizer.name=adamw"], "did you mean 'adam'"),
+    (["--set", "regularization.keep_prob=1.5"], "regularization.keep_prob"),
+    (["--set", "training.batch_size=0"], "training.batch_size"),
+    (["--set", "training.epochs=-3"], "training.epochs"),
+    (["--set", "data.train=x.h5", "--set", "data.name=h5"], "x.h5"),
+    (["--set", "optimizer"], "--set"),
+])
+def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
+    proc = dnn("train", "configs/adam_moons.yaml", *args, "--out", tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    proc = dnn("train", tmp_path / "nope.yaml")
+    assert proc.returncode == 2 and "not found" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_diverged_run_exits_1_with_a_hint(tmp_path):
+    proc = dnn("train", "configs/gd_moons.yaml", "--set", "optimizer.learning_rate=1e300", "--set", "init.name=random",
+               "--set", "init.scale=1e6", "--out", tmp_path, "--quiet")
+    assert proc.returncode == 1 and "diverged" in proc.stderr and "learning_rate" in proc.stderr
+
+
+def test_ctrl_c_leaves_an_interrupted_run_and_exits_130(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dnncli.cli", "train", "configs/adam_moons.yaml", "--set", "training.epochs=1000000",
+         "--out", tmp_path, "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob("*/metrics.json")):
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    (run_dir,) = tmp_path.iterdir()
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted" and metrics["epochs_run"] > 0
+    assert (run_dir / "params.npz").exists() and (run_dir / "history.csv").exists()
+    assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]

@@ -1,0 +1,170 @@
+"""Finite-difference gradient checks of Network.backward across every model variant.
+
+Central differences with eps 1e-7 on float64 theta, relative difference
+||g - g~|| / (||g|| + ||g~||) < 1e-7, for every hidden activation x output layer x L2,
+with and without dropout (fixed masks: a fresh RandomState(0) at every forward pass).
+Cases that must FAIL the check (corrupted gradients, mismatched masks) show the check bites.
+"""
+
+import numpy as np
+import pytest
+
+from dnncli.engine.activations import ACTIVATIONS, SigmoidOutput, SoftmaxOutput
+from dnncli.engine.network import Network
+
+EPS = 1e-7
+THRESHOLD = 1e-7
+SIZES_HIDDEN = [4, 5, 4]  # n_x, then two hidden layers
+M = 7
+KEEP_PROB = [0.8, 0.6]
+HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid"]
+
+
+def make_case(activation: str, output: str, lambd: float = 0.0, keep_prob=None, seed: int = 0):
+    """A small random network, theta and data (X, Y) of the requested kind."""
+    rng = np.random.RandomState(seed)
+    n_out = 1 if output == "sigmoid" else 3
+    network = Network(
+        SIZES_HIDDEN + [n_out],
+        ACTIVATIONS.get(activation)(),
+        SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
+        lambd=lambd,
+        keep_prob=keep_prob,
+    )
+    theta = rng.randn(network.layout.size) * 0.8
+    X = rng.randn(SIZES_HIDDEN[0], M)
+    if output == "sigmoid":
+        Y = (rng.rand(1, M) < 0.5).astype(float)
+    else:
+        Y = np.eye(n_out)[:, rng.randint(n_out, size=M)]
+    return network, theta, X, Y
+
+
+def dropout_rng(network):
+    """The same masks at every call: a fresh generator per forward pass (None: no dropout)."""
+    return np.random.RandomState(0) if network.keep_prob is not None else None
+
+
+def cost(network, theta, X, Y, rng_factory=dropout_rng):
+    params = network.layout.split(theta)
+    A, cache = network.forward(params, X, rng_factory(network))
+    m = X.shape[-1]
+    return network.loss_sum(A, cache, Y) / m + network.l2_cost(params, m)
+
+
+def backprop(network, theta, X, Y, rng_factory=dropout_rng):
+    params = network.layout.split(theta)
+    dtheta = np.full_like(theta, np.nan)  # backward must write every entry
+    A, cache = network.forward(params, X, rng_factory(network))
+    network.backward(params, network.layout.split(dtheta), cache, Y)
+    return dtheta, cache
+
+
+def numerical(network, theta, X, Y, rng_factory=dropout_rng):
+    approx = np.zeros_like(theta)
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += EPS
+        minus[i] -= EPS
+        approx[i] = (cost(network, plus, X, Y, rng_factory) - cost(network, minus, X, Y, rng_factory)) / (2 * EPS)
+    return approx
+
+
+def difference(grad, approx):
+    return np.linalg.norm(grad - approx) / (np.linalg.norm(grad) + np.linalg.norm(approx))
+
+
+def min_abs_hidden_Z(cache):
+    return min(np.min(np.abs(Z)) for Z, _, _ in cache[1:-1])
+
+
+@pytest.mark.parametrize("keep_prob", [None, KEEP_PROB], ids=["no_dropout", "dropout"])
+@pytest.mark.parametrize("lambd", [0.0, 0.7], ids=["no_l2", "l2"])
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("activation", HIDDEN)
+def test_gradient_check(activation, output, lambd, keep_prob):
+    network, theta, X, Y = make_case(activation, output, lambd, keep_prob)
+    grad, cache = backprop(network, theta, X, Y)
+    # Stay away from the relu / leaky relu kink, where the derivative is not defined.
+    assert min_abs_hidden_Z(cache) > 1e-4
+    if keep_prob is not None:  # the masks really drop something
+        assert any(not D.all() for _, _, D in cache[1:-1])
+    assert np.all(np.isfinite(grad))
+    approx = numerical(network, theta, X, Y)
+    assert difference(grad, approx) < THRESHOLD
+
+
+def test_every_hidden_activation_is_checked():
+    assert set(ACTIVATIONS.names()) == set(HIDDEN)
+
+
+@pytest.mark.parametrize("corruption", ["one_entry", "one_tensor_doubled", "bias_ignored"])
+def test_corrupted_gradient_is_caught(corruption):
+    network, theta, X, Y = make_case("tanh", "softmax", lambd=0.7, keep_prob=KEEP_PROB)
+    grad, _ = backprop(network, theta, X, Y)
+    approx = numerical(network, theta, X, Y)
+    assert difference(grad, approx) < THRESHOLD
+    views = network.layout.views(grad)
+    if corruption == "one_entry":
+        views["W2"][1, 2] += 1e-5
+    elif corruption == "one_tensor_doubled":
+        views["W2"] *= 2
+    else:
+        views["b1"][...] = 0
+    assert difference(grad, approx) > THRESHOLD
+
+
+def test_l2_term_missing_is_caught():
+    """Backprop without the L2 term against the cost with it fails the check."""
+    with_l2, theta, X, Y = make_case("relu", "sigmoid", lambd=0.7)
+    without_l2, _, _, _ = make_case("relu", "sigmoid", lambd=0.0)
+    grad, _ = backprop(without_l2, theta, X, Y)
+    assert difference(grad, numerical(with_l2, theta, X, Y)) > THRESHOLD
+
+
+def test_different_masks_are_caught():
+    """Numerical gradient with other masks than backprop's: the check must fail."""
+    network, theta, X, Y = make_case("relu", "sigmoid", keep_prob=KEEP_PROB)
+    grad, _ = backprop(network, theta, X, Y)
+    approx = numerical(network, theta, X, Y, rng_factory=lambda net: np.random.RandomState(1))
+    assert difference(grad, approx) > THRESHOLD
+
+
+# ------------------------------------------------------------------ stacked models
+
+
+K = 3
+LAMBDS = np.array([0.0, 0.3, 0.7])
+
+
+@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_stack_of_models_matches_one_at_a_time(activation, output):
+    """theta (3, P) with lambd (3, 1, 1) == the three models run separately."""
+    singles, thetas = [], []
+    for k in range(K):
+        network, theta, X, Y = make_case(activation, output, lambd=LAMBDS[k], seed=0)
+        singles.append(network)
+        thetas.append(np.random.RandomState(10 + k).randn(network.layout.size))
+    stacked = Network(network.sizes, ACTIVATIONS.get(activation)(),
+                      SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
+                      lambd=LAMBDS.reshape(K, 1, 1))
+    theta_K = np.stack(thetas)
+    assert theta_K.shape == (K, stacked.layout.size)
+
+    params_K = stacked.layout.split(theta_K)
+    A_K, cache_K = stacked.forward(params_K, X)
+    cost_K = stacked.loss_sum(A_K, cache_K, Y) / M + stacked.l2_cost(params_K, M)
+    dtheta_K = np.full_like(theta_K, np.nan)
+    stacked.backward(params_K, stacked.layout.split(dtheta_K), cache_K, Y)
+
+    assert A_K.shape == (K, Y.shape[0], M)
+    assert np.shape(cost_K) == (K,)
+    for k in range(K):
+        params = singles[k].layout.split(thetas[k])
+        A, cache = singles[k].forward(params, X)
+        np.testing.assert_allclose(A_K[k], A, rtol=1e-12, atol=1e-14)
+        single_cost = singles[k].loss_sum(A, cache, Y) / M + singles[k].l2_cost(params, M)
+        np.testing.assert_allclose(np.asarray(cost_K)[k], single_cost, rtol=1e-12)
+        grad, _ = backprop(singles[k], thetas[k], X, Y)
+        np.testing.assert_allclose(dtheta_K[k], grad, rtol=1e-10, atol=1e-14)
