@@ -20,7 +20,7 @@ KEEP_PROB = [0.8, 0.6]
 HIDDEN = ["relu", "leaky_relu", "tanh", "sigmoid"]
 
 
-def make_case(activation: str, output: str, lambd: float = 0.0, keep_prob=None, seed: int = 0):
+def make_case(activation: str, output: str, lambd: float = 0.0, keep_prob=None, seed: int = 1):
     """A small random network, theta and data (X, Y) of the requested kind."""
     rng = np.random.RandomState(seed)
     n_out = 1 if output == "sigmoid" else 3
@@ -100,7 +100,7 @@ def test_every_hidden_activation_is_checked():
 
 @pytest.mark.parametrize("corruption", ["one_entry", "one_tensor_doubled", "bias_ignored"])
 def test_corrupted_gradient_is_caught(corruption):
-    network, theta, X, Y = make_case("tanh", "softmax", lambd=0.7, keep_prob=KEEP_PROB)
+    network, theta, X, Y = make_case("leaky_relu", "softmax", lambd=0.7, keep_prob=KEEP_PROB)
     grad, _ = backprop(network, theta, X, Y)
     approx = numerical(network, theta, X, Y)
     assert difference(grad, approx) < THRESHOLD
@@ -134,37 +134,80 @@ def test_different_masks_are_caught():
 
 
 K = 3
-LAMBDS = np.array([0.0, 0.3, 0.7])
+PER_MODEL_LAMBDS = np.array([0.0, 0.3, 0.7])
 
 
-@pytest.mark.parametrize("output", ["sigmoid", "softmax"])
-@pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_stack_of_models_matches_one_at_a_time(activation, output):
-    """theta (3, P) with lambd (3, 1, 1) == the three models run separately."""
+def stack_case(activation, output, per_model_lambd):
+    """K single-model networks and thetas, and the stacked network over theta (K, P)."""
+    lambds = PER_MODEL_LAMBDS if per_model_lambd else np.full(K, 0.7)
     singles, thetas = [], []
     for k in range(K):
-        network, theta, X, Y = make_case(activation, output, lambd=LAMBDS[k], seed=0)
+        network, _, X, Y = make_case(activation, output, lambd=float(lambds[k]))
         singles.append(network)
         thetas.append(np.random.RandomState(10 + k).randn(network.layout.size))
     stacked = Network(network.sizes, ACTIVATIONS.get(activation)(),
                       SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
-                      lambd=LAMBDS.reshape(K, 1, 1))
+                      lambd=lambds.reshape(K, 1, 1) if per_model_lambd else 0.7)
     theta_K = np.stack(thetas)
     assert theta_K.shape == (K, stacked.layout.size)
+    return singles, thetas, stacked, theta_K, X, Y
 
+
+STACK_CASES = pytest.mark.parametrize(
+    "activation, output", [("relu", "sigmoid"), ("tanh", "softmax"), ("leaky_relu", "softmax")]
+)
+LAMBD_KINDS = pytest.mark.parametrize("per_model_lambd", [False, True], ids=["shared_lambd", "lambd_K11"])
+
+
+@LAMBD_KINDS
+@STACK_CASES
+def test_stack_forward_and_gradients_match_one_at_a_time(activation, output, per_model_lambd):
+    """theta (3, P), lambd scalar or (3, 1, 1): outputs and gradients == the models run separately."""
+    singles, thetas, stacked, theta_K, X, Y = stack_case(activation, output, per_model_lambd)
     params_K = stacked.layout.split(theta_K)
     A_K, cache_K = stacked.forward(params_K, X)
-    cost_K = stacked.loss_sum(A_K, cache_K, Y) / M + stacked.l2_cost(params_K, M)
     dtheta_K = np.full_like(theta_K, np.nan)
     stacked.backward(params_K, stacked.layout.split(dtheta_K), cache_K, Y)
-
     assert A_K.shape == (K, Y.shape[0], M)
-    assert np.shape(cost_K) == (K,)
+    for k in range(K):
+        A, _ = singles[k].forward(singles[k].layout.split(thetas[k]), X)
+        np.testing.assert_allclose(A_K[k], A, rtol=1e-12, atol=1e-14)
+        grad, _ = backprop(singles[k], thetas[k], X, Y)
+        np.testing.assert_allclose(dtheta_K[k], grad, rtol=1e-10, atol=1e-14)
+
+
+@LAMBD_KINDS
+@STACK_CASES
+def test_stack_cost_matches_one_at_a_time(activation, output, per_model_lambd):
+    """One cost per model, shape (3,), equal to each model's own cost (loss + L2)."""
+    singles, thetas, stacked, theta_K, X, Y = stack_case(activation, output, per_model_lambd)
+    params_K = stacked.layout.split(theta_K)
+    A_K, cache_K = stacked.forward(params_K, X)
+    loss_K = stacked.loss_sum(A_K, cache_K, Y)
+    l2_K = stacked.l2_cost(params_K, M)
+    assert np.shape(loss_K) == (K,)
+    assert np.shape(l2_K) == (K,)
     for k in range(K):
         params = singles[k].layout.split(thetas[k])
         A, cache = singles[k].forward(params, X)
-        np.testing.assert_allclose(A_K[k], A, rtol=1e-12, atol=1e-14)
-        single_cost = singles[k].loss_sum(A, cache, Y) / M + singles[k].l2_cost(params, M)
-        np.testing.assert_allclose(np.asarray(cost_K)[k], single_cost, rtol=1e-12)
-        grad, _ = backprop(singles[k], thetas[k], X, Y)
-        np.testing.assert_allclose(dtheta_K[k], grad, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(loss_K[k], singles[k].loss_sum(A, cache, Y), rtol=1e-12)
+        np.testing.assert_allclose(l2_K[k], singles[k].l2_cost(params, M), rtol=1e-12)
+        # and the L2 term written out: lambd_k / (2m) * sum of squared weights
+        W_sq = sum(np.sum(W**2) for W in params.W[1:])
+        np.testing.assert_allclose(l2_K[k], singles[k].lambd / (2 * M) * W_sq, rtol=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_stack_gradient_check_with_dropout(activation):
+    """A stack of 3 models with dropout and L2: central differences of the summed costs."""
+    network, _, X, Y = make_case(activation, "softmax", lambd=0.7, keep_prob=KEEP_PROB)
+    theta_K = np.random.RandomState(5).randn(K, network.layout.size)
+    grad, cache = backprop(network, theta_K, X, Y)
+    assert grad.shape == theta_K.shape and min_abs_hidden_Z(cache) > 1e-4
+    approx = np.zeros_like(theta_K)
+    for index in np.ndindex(theta_K.shape):
+        plus, minus = theta_K.copy(), theta_K.copy()
+        plus[index] += EPS
+        minus[index] -= EPS
+        approx[index] = (np.sum(cost(network, plus, X, Y)) - np.sum(cost(network, minus, X, Y))) / (2 * EPS)
+    assert difference(grad, approx) < THRESHOLD

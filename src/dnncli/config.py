@@ -131,6 +131,10 @@ class RunConfig:
             out[key] = getattr(self, key).model_dump()
         return out
 
+    def __reduce__(self):
+        """Pickle as the resolved dict (section models are built at run time, by signature)."""
+        return validate, (self.to_dict(),)
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None)
 

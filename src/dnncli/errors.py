@@ -21,7 +21,8 @@ class ConfigError(DnnError):
 
     def __init__(self, key: str, value: object, allowed: str):
         self.key, self.value, self.allowed = key, value, allowed
-        super().__init__(f"{key}: {value!r} is not allowed ({allowed})")
+        one_line = str(key).encode("unicode_escape").decode("ascii")  # a key may hold a newline
+        super().__init__(f"{one_line}: {value!r} is not allowed ({allowed})".replace("\n", "\\n"))
 
 
 class DataError(DnnError):

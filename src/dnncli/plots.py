@@ -132,6 +132,62 @@ def _class_colors(n_classes: int) -> list:
     return [cmap(i % cmap.N) for i in range(n_classes)]
 
 
+def _grid_limits(Xs) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper corner of a box around all points in ``Xs`` (each ``(2, m)``), with a margin."""
+    X_all = np.concatenate([np.asarray(X, dtype=float).reshape(2, -1) for X in Xs], axis=1)
+    lo, hi = X_all.min(axis=1), X_all.max(axis=1)
+    margin = 0.08 * (hi - lo) + 0.1
+    return lo - margin, hi + margin
+
+
+def _predict_grid(predict, lo, hi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``predict`` evaluated on a GRID_POINTS x GRID_POINTS grid over the box ``lo``..``hi``."""
+    xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], GRID_POINTS), np.linspace(lo[1], hi[1], GRID_POINTS))
+    zz = np.asarray(predict(np.stack([xx.ravel(), yy.ravel()]))).astype(int).reshape(xx.shape)
+    return xx, yy, zz
+
+
+def _class_names(n_classes: int, class_names) -> list[str]:
+    return list(class_names) if class_names is not None else [f"class {c}" for c in range(n_classes)]
+
+
+def _draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors) -> None:
+    """Regions of ``grid = (xx, yy, zz)`` (or none if None), outlines, then train dots and test triangles."""
+    from matplotlib.colors import ListedColormap
+
+    if grid is not None:
+        xx, yy, zz = grid
+        ax.contourf(xx, yy, zz, levels=np.arange(len(colors) + 1) - 0.5,
+                    cmap=ListedColormap(colors), alpha=0.25)
+        for c in np.unique(zz):  # one outline per region, so a jump 0 -> 4 is one line, not four
+            ax.contour(xx, yy, (zz == c).astype(float), levels=[0.5], colors="0.35", linewidths=0.8)
+    for c in range(len(colors)):
+        sel = y_train == c
+        ax.scatter(X_train[0, sel], X_train[1, sel], s=22, color=colors[c],
+                   edgecolors="0.15", linewidths=0.6)
+        if X_test is not None:
+            sel = y_test == c
+            ax.scatter(X_test[0, sel], X_test[1, sel], s=42, marker="^", color=colors[c],
+                       edgecolors="black", linewidths=0.9)
+
+
+def _boundary_legend_handles(colors, names, has_test: bool) -> list:
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker="o", ms=6, color=c, mec="0.15", label=n)
+               for c, n in zip(colors, names)]
+    handles += [Line2D([], [], ls="", marker="o", color="0.7", mec="0.15", label="train")]
+    if has_test:
+        handles += [Line2D([], [], ls="", marker="^", ms=8, color="0.7", mec="black", label="test")]
+    return handles
+
+
+def _points(X, labels) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if X is None or labels is None:
+        return None, None
+    return np.asarray(X, dtype=float).reshape(2, -1), np.asarray(labels).astype(int).ravel()
+
+
 def plot_decision_boundary(path: str | os.PathLike, predict: Callable[[np.ndarray], np.ndarray],
                            X_train, labels_train, *, X_test=None, labels_test=None,
                            title: str = "", class_names: Sequence[str] | None = None) -> None:
@@ -141,49 +197,282 @@ def plot_decision_boundary(path: str | os.PathLike, predict: Callable[[np.ndarra
     ``predict`` maps a ``(2, N)`` array to ``N`` int labels. It is evaluated on a
     300 x 300 grid before any file is touched, so an error leaves nothing behind.
     """
-    X_train = np.asarray(X_train, dtype=float)
-    y_train = np.asarray(labels_train).astype(int).ravel()
-    has_test = X_test is not None and labels_test is not None
-    X_test = np.asarray(X_test, dtype=float) if has_test else np.zeros((2, 0))
-    X_all = np.concatenate([X_train, X_test], axis=1)
-    y_test = np.asarray(labels_test).astype(int).ravel() if has_test else np.zeros(0, int)
+    X_train, y_train = _points(X_train, labels_train)
+    X_test, y_test = _points(X_test, labels_test)
+    lo, hi = _grid_limits([X_train] if X_test is None else [X_train, X_test])
+    grid = _predict_grid(predict, lo, hi)
 
-    lo, hi = X_all.min(axis=1), X_all.max(axis=1)
-    margin = 0.08 * (hi - lo) + 0.1
-    g0 = np.linspace(lo[0] - margin[0], hi[0] + margin[0], GRID_POINTS)
-    g1 = np.linspace(lo[1] - margin[1], hi[1] + margin[1], GRID_POINTS)
-    xx, yy = np.meshgrid(g0, g1)
-    zz = np.asarray(predict(np.stack([xx.ravel(), yy.ravel()]))).astype(int).reshape(xx.shape)
-
-    n_classes = int(max(y_train.max(initial=0), y_test.max(initial=0), zz.max()) + 1)
-    if class_names is not None:
-        n_classes = max(n_classes, len(class_names))
-    names = list(class_names) if class_names is not None else [f"class {c}" for c in range(n_classes)]
+    top = [y_train.max(initial=0), grid[2].max()] + ([y_test.max(initial=0)] if X_test is not None else [])
+    n_classes = max(int(max(top)) + 1, (0 if class_names is None else len(class_names)))
     colors = _class_colors(n_classes)
-
-    from matplotlib.colors import ListedColormap
-    from matplotlib.lines import Line2D
 
     fig = _new_figure(BOUNDARY_FIGSIZE)
     ax = fig.subplots()
-    ax.contourf(xx, yy, zz, levels=np.arange(n_classes + 1) - 0.5,
-                cmap=ListedColormap(colors), alpha=0.25)
-    for c in np.unique(zz):  # one outline per region, so a jump 0 -> 4 is one line, not four
-        ax.contour(xx, yy, (zz == c).astype(float), levels=[0.5], colors="0.35", linewidths=0.8)
-    for c in range(n_classes):
-        sel = y_train == c
-        ax.scatter(X_train[0, sel], X_train[1, sel], s=22, color=colors[c],
-                   edgecolors="0.15", linewidths=0.6, label=names[c])
-        if has_test:
-            sel = y_test == c
-            ax.scatter(X_test[0, sel], X_test[1, sel], s=42, marker="^", color=colors[c],
-                       edgecolors="black", linewidths=0.9)
-    handles, _ = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], ls="", marker="o", color="0.7", mec="0.15", label="train")]
-    if has_test:
-        handles += [Line2D([], [], ls="", marker="^", ms=8, color="0.7", mec="black", label="test")]
-    ax.legend(handles=handles, loc="best", framealpha=0.85, fontsize="small")
+    _draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors)
+    ax.legend(handles=_boundary_legend_handles(colors, _class_names(n_classes, class_names), X_test is not None),
+              loc="best", framealpha=0.85, fontsize="small")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or "decision boundary")
+    _save(fig, path)
+
+
+# ---------------------------------------------------------------- dnn compare: several arms
+
+COMPARE_FIGSIZE = (8.0, 5.0)
+ARM_LINESTYLES = ["-", "--", "-.", ":", (0, (6, 2)), (0, (4, 1, 1, 1, 1, 1)), (0, (1, 2, 4, 2)),
+                  (0, (8, 2, 2, 2))]
+
+
+def _arm_styles(n_arms: int) -> list[tuple[tuple, object]]:
+    """(colour, line style) per arm: a qualitative colormap and a dash pattern, both distinct."""
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n_arms <= 10 else "tab20"]
+    return [(cmap(i % cmap.N), ARM_LINESTYLES[i % len(ARM_LINESTYLES)]) for i in range(n_arms)]
+
+
+def _finite_mean_min_max(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per column mean, min and max over the finite entries; NaN where a column has none."""
+    ok = np.isfinite(rows)
+    count = ok.sum(axis=0)
+    some = count > 0
+    mean = np.where(some, np.where(ok, rows, 0.0).sum(axis=0) / np.maximum(count, 1), np.nan)
+    lo = np.where(some, np.where(ok, rows, np.inf).min(axis=0), np.nan)
+    hi = np.where(some, np.where(ok, rows, -np.inf).max(axis=0), np.nan)
+    return mean, lo, hi
+
+
+def _smooth_row(y: np.ndarray, half: int) -> np.ndarray:
+    """Centred moving average over ``2 * half + 1`` points that skips non-finite values.
+
+    Inside the finite stretch this is the plain mean of the window. Near its ends the
+    window cannot be centred, so it is moved inwards and a straight line is fitted to it
+    instead (read at the point itself): a fast early drop is not dragged down and the last
+    epochs are not pulled towards earlier ones. Non-finite entries stay gaps.
+    """
+    ok = np.isfinite(y)
+    if half < 1 or ok.sum() < 3:
+        return np.where(ok, y, np.nan)
+    idx = np.arange(y.size, dtype=float)
+    first, end = np.flatnonzero(ok)[[0, -1]] + [0, 1]
+    lo, hi = idx.astype(int) - half, idx.astype(int) + half + 1
+    shift = np.clip(first - lo, 0, None) - np.clip(hi - end, 0, None)
+    lo, hi = np.clip(lo + shift, first, end), np.clip(hi + shift, first, end)
+
+    def window_sum(v):
+        c = np.concatenate([[0.0], np.cumsum(np.where(ok, v, 0.0))])
+        return c[hi] - c[lo]
+
+    x = idx - first  # small numbers keep the sums exact enough
+    n, sx, sy = window_sum(np.ones_like(y)), window_sum(x), window_sum(y)
+    sxx, sxy = window_sum(x * x), window_sum(x * y)
+    denom = n * sxx - sx * sx
+    slope = np.divide(n * sxy - sx * sy, denom, out=np.zeros_like(y), where=denom > 1e-9 * n * sxx)
+    out = sy / np.maximum(n, 1) + slope * (x - sx / np.maximum(n, 1))
+    return np.where(ok & (n > 0), out, np.nan)
+
+
+def _thin(n: int, target: int = 1500) -> np.ndarray:
+    """Indices of about ``target`` evenly spaced points out of ``n``, first and last included."""
+    if n <= target:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, target).round().astype(int))
+
+
+def plot_compare_costs(path: str | os.PathLike, curves: dict[str, np.ndarray], *, title: str = "") -> None:
+    """Draw, for each arm, the mean cost over seeds as a line and the min..max over seeds as a band.
+
+    ``curves`` maps an arm name to an ``(n_seeds, n_epochs)`` array of per-epoch costs
+    (column ``j`` is epoch ``j``, counted from 0 like ``History.epochs``); a shorter or
+    diverged run is padded with NaN, and non-finite values are ignored
+    (an arm with nothing finite is still named in the legend). Each arm has its own
+    colour and line style. The y axis is logarithmic when the finite costs span more than
+    1.5 decades. Noisy long curves (mini-batches) are smoothed per seed with a centred
+    moving average over ~1% of the epochs before the mean and band are taken; the legend
+    says so.
+    """
+    arms = {name: np.atleast_2d(np.asarray(rows, dtype=float)) for name, rows in curves.items()}
+    log = _use_log_scale(np.concatenate([r.ravel() for r in arms.values()]) if arms else [])
+
+    def to_plot(v):  # smooth in log space on a log axis, so a 100x drop is not averaged away
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(v) if log else v
+
+    def from_plot(v):
+        return np.exp(v) if log else v
+
+    n_epochs = max((r.shape[1] for r in arms.values()), default=0)
+    window = max(5, round(n_epochs / 100)) | 1  # odd, ~1% of the epochs
+    smooth = n_epochs >= 200 and any(
+        _is_noisy(t[np.isfinite(t)], window) for r in arms.values() for t in to_plot(r))
+
+    fig = _new_figure(COMPARE_FIGSIZE)
+    ax = fig.subplots()
+    ended = False
+    for (name, rows), (color, ls) in zip(arms.items(), _arm_styles(len(arms))):
+        t = to_plot(rows)
+        if smooth:
+            t = np.stack([_smooth_row(row, window // 2) for row in t])
+        mean, lo, hi = (from_plot(v) for v in _finite_mean_min_max(t))
+        x = np.arange(rows.shape[1])  # epoch 0, 1, ... as in History.epochs and history.csv
+        for row in t:  # a seed whose cost stops before the others' (diverged, stopped): mark its end
+            last = np.flatnonzero(np.isfinite(row))
+            if last.size and last[-1] < rows.shape[1] - 1:
+                ax.plot(x[last[-1]], from_plot(row[last[-1]]), ls="", marker="x", ms=8, mew=2, color=color,
+                        zorder=4)
+                ended = True
+        if smooth:  # a smoothed curve loses nothing at ~1500 points, and dashes draw cleanly
+            keep = _thin(x.size)
+            x, mean, lo, hi = x[keep], mean[keep], lo[keep], hi[keep]
+        n_seeds = rows.shape[0]
+        bad = int((~np.isfinite(rows)).any(axis=1).sum())
+        label = f"{name}  ({n_seeds} seed{'s' * (n_seeds != 1)}"
+        if not np.isfinite(mean).any():
+            label += ", no finite cost)"
+        else:
+            label += f", {bad} with non-finite cost)" if bad else ")"
+        ax.plot(x, mean, color=color, ls=ls, lw=1.8, label=label)
+        if n_seeds > 1:
+            ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
+    if not arms or not any(np.isfinite(r).any() for r in arms.values()):
+        ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
+    ax.set_yscale("log" if log else "linear")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cost" + (" (log scale)" if log else ""))
+    ax.set_title(title or "cost per epoch")
+    ax.grid(True, which="major", alpha=0.4)
+    if log:
+        ax.grid(True, which="minor", alpha=0.15)
+    note = "line: mean over seeds, band: min to max"
+    if smooth:
+        note += f"\nmoving average over {window} epochs"
+    handles, _ = ax.get_legend_handles_labels()
+    if ended:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], ls="", marker="x", ms=7, mew=2, color="0.3",
+                              label="last finite cost of a seed that ended early"))
+    ax.legend(handles=handles, loc="best", title=note, title_fontsize="small", fontsize="small", framealpha=0.9)
+    _save(fig, path)
+
+
+def plot_boundaries_grid(path: str | os.PathLike, panels: Sequence[dict], *,
+                         class_names: Sequence[str] | None = None, title: str = "") -> None:
+    """Draw one decision boundary per panel, up to 3 per row, on shared axes.
+
+    Each panel is a dict with ``title``, ``predict`` (``(2, N)`` -> ``N`` int labels, or
+    None for a failed run: its points are drawn with a note), ``X_train`` ``(2, m)``,
+    ``labels_train`` and optional ``X_test``/``labels_test``. Every ``predict`` is
+    evaluated on the same 300 x 300 grid before any file is touched, so an error leaves
+    nothing behind. One legend (classes, train, test) serves the whole figure.
+    """
+    if not panels:
+        raise ValueError("plot_boundaries_grid needs at least one panel")
+    points = [(_points(p["X_train"], p["labels_train"]), _points(p.get("X_test"), p.get("labels_test")))
+              for p in panels]
+    lo, hi = _grid_limits([X for pair in points for X, _ in pair if X is not None])
+    grids = [None if p.get("predict") is None else _predict_grid(p["predict"], lo, hi) for p in panels]
+
+    top = [y.max(initial=0) for pair in points for _, y in pair if y is not None]
+    top += [g[2].max() for g in grids if g is not None]
+    n_classes = max(int(max(top)) + 1, (0 if class_names is None else len(class_names)))
+    colors = _class_colors(n_classes)
+    has_test = any(X is not None for _, (X, _) in points)
+
+    n = len(panels)
+    ncols = min(3, n)
+    nrows = -(-n // ncols)
+    figsize = BOUNDARY_FIGSIZE if n == 1 else (4.3 * ncols + 0.3, 3.9 * nrows + 0.9)
+    fig = _new_figure(figsize)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
+    for ax, panel, grid, ((X, y), (Xt, yt)) in zip(axes, panels, grids, points):
+        _draw_boundary(ax, grid, X, y, Xt, yt, colors)
+        if grid is None:
+            ax.set_facecolor("0.93")
+            ax.text(0.5, 0.5, "no model (run failed)", transform=ax.transAxes, ha="center",
+                    va="center", fontsize="large", color="0.25",
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.9}, zorder=5)
+        ax.set_title(panel.get("title", ""), fontsize="medium")
+        ax.set_xlim(lo[0], hi[0])
+        ax.set_ylim(lo[1], hi[1])
+        ax.tick_params(labelbottom=True, labelleft=True)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    for ax in axes[(nrows - 1) * ncols - (nrows * ncols - n): n]:
+        ax.set_xlabel("$x_1$")
+    for ax in axes[:n:ncols]:
+        ax.set_ylabel("$x_2$")
+    handles = _boundary_legend_handles(colors, _class_names(n_classes, class_names), has_test)
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small",
+               frameon=False)
+    fig.suptitle(title or "decision boundaries")
+    _save(fig, path)
+
+
+def plot_accuracy(path: str | os.PathLike, arms: Sequence[str], train: dict[str, Sequence[float]],
+                  test: dict[str, Sequence[float]], *, best: str | None = None, title: str = "") -> None:
+    """Dot plot of per-seed accuracy: one column per arm, train and test side by side.
+
+    Each seed is a small dot; the mean is a wide tick with its value written beside it
+    and a bar from the lowest to the highest seed. ``test`` may hold empty lists (no test
+    set); non-finite values are skipped. The ``best`` arm's label is bold with a star.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import PercentFormatter
+
+    def finite(values):
+        v = np.asarray(list(values or ()), dtype=float)
+        return v[np.isfinite(v)]
+
+    tr = {a: finite(train.get(a)) for a in arms}
+    te = {a: finite(test.get(a)) for a in arms}
+    has_test = any(v.size for v in te.values())
+    # (name, values, colour, bar offset, side): the seed dots sit just inside the bar, the
+    # mean's value just outside it, so nothing overlaps
+    series = [("train", tr, "C0", -0.22 if has_test else -0.05, -1)]
+    if has_test:
+        series.append(("test", te, "C1", 0.22, 1))
+
+    fig = _new_figure((max(COMPARE_FIGSIZE[0], 1.3 * len(arms) + 1.5), COMPARE_FIGSIZE[1]))
+    ax = fig.subplots()
+    for i, arm in enumerate(arms):
+        if arm == best:
+            ax.axvspan(i - 0.45, i + 0.45, color="gold", alpha=0.12, lw=0)
+        if not any(values[arm].size for _, values, *_ in series):
+            ax.text(i, 0.5, "no result", ha="center", va="center", color="0.4", transform=ax.get_xaxis_transform())
+        for name, values, color, offset, side in series:
+            v = values[arm]
+            if not v.size:
+                continue
+            x = i + offset
+            mean = v.mean()
+            ax.errorbar([x], [mean], yerr=[[mean - v.min()], [v.max() - mean]], fmt="_", ms=18, mew=2.5,
+                        color=color, ecolor=color, elinewidth=1.4, capsize=5, zorder=3)
+            jitter = np.linspace(-0.025, 0.025, v.size) if v.size > 1 else np.zeros(1)
+            ax.scatter(x - side * 0.1 + jitter, v, s=22, color=color, edgecolors="white", linewidths=0.6,
+                       zorder=4)
+            ax.annotate(f"{mean:.1%}", (x, mean), xytext=(side * 13, 0), textcoords="offset points",
+                        ha="right" if side < 0 else "left", va="center", fontsize="small", color=color)
+
+    values = np.concatenate([v for _, d, *_ in series for v in d.values()] + [np.ones(0)])
+    lowest = values.min() if values.size else 1.0
+    ax.set_ylim(min(0.4, lowest - 0.05), 1.0 + 0.015)
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+    ax.set_xlim(-0.6, len(arms) - 0.4)
+    ax.set_xticks(range(len(arms)), [f"{a} \N{BLACK STAR}" if a == best else a for a in arms])
+    for label, arm in zip(ax.get_xticklabels(), arms):
+        if arm == best:
+            label.set_fontweight("bold")
+    ax.set_ylabel("accuracy")
+    ax.grid(True, axis="y", alpha=0.4)
+    seeds = sorted({v.size for _, d, *_ in series for v in d.values() if v.size})
+    n_seeds = "/".join(map(str, seeds)) if seeds else "0"
+    ax.set_title(title or f"accuracy per arm ({n_seeds} seeds)")
+    handles = [Line2D([], [], color=color, marker="_", ms=14, mew=2.5, lw=1.4, label=f"{name}: mean, min to max")
+               for name, _, color, *_ in series]
+    handles.append(Line2D([], [], ls="", marker="o", ms=5, color="0.45", mec="white", label="one seed"))
+    if best is not None:
+        handles.append(Line2D([], [], ls="", marker="$\u2605$", ms=10, color="black", label="best arm"))
+    ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.9)
     _save(fig, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from dnncli import __version__
+from dnncli.cli.compare import compare_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.train import train_command
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("train")(train_command)
+app.command("compare")(compare_command)
 app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
 

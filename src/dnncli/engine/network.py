@@ -126,17 +126,21 @@ class Network:
         L, W, b, g = self.L, params.W, params.b, self.activation.forward
         A = X
         cache = [(None, X, None)]
-        for l in range(1, L + 1):
+        for l in range(1, L):  # hidden layers
             Z = matmul(W[l], A)
             Z += b[l]
-            A = g(Z) if l < L else self.output.forward(Z)
+            A = g(Z)
             D = None
-            if dropout and l < L:
+            if dropout:
                 keep = self.keep_prob[l - 1]
                 D = dropout_rng.random(A.shape) < keep
                 A = A * D
                 A /= keep
             cache.append((Z, A, D))
+        Z = matmul(W[L], A)  # output layer
+        Z += b[L]
+        A = self.output.forward(Z)
+        cache.append((Z, A, None))
         return A, cache
 
     def predict(self, params: Tensors, X: np.ndarray) -> np.ndarray:
@@ -149,9 +153,10 @@ class Network:
         return self.output.loss_sum(cache[-1][0], A_L, Y)
 
     def l2_cost(self, params: Tensors, m: int) -> np.ndarray:
-        """lambd/(2m) * sum_l sum(W_l^2)."""
-        total = sum(np.sum(params.W[l] ** 2, axis=(-2, -1)) for l in range(1, self.L + 1))
-        return self.lambd / (2 * m) * total
+        """lambd/(2m) * sum_l sum(W_l^2), one value per model."""
+        # Sums kept as (..., 1, 1) so that a per-model lambd of shape (K, 1, 1) lines up.
+        total = sum(np.sum(params.W[l] ** 2, axis=(-2, -1), keepdims=True) for l in range(1, self.L + 1))
+        return (self.lambd / (2 * m) * total)[..., 0, 0]
 
     def cost(self, params: Tensors, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Mean per-example cross-entropy plus the L2 term, without dropout."""
@@ -163,28 +168,33 @@ class Network:
     def backward(self, params: Tensors, grads: Tensors, cache, Y: np.ndarray) -> None:
         """Write dW_l, db_l (averaged over the m examples) into the ``grads`` views.
 
-        dZ_L = (A_L - Y) / m; dW_l = dZ_l @ A_{l-1}^T (+ lambd/m W_l); db_l = sum over examples
+        dZ_L = A_L - Y; dW_l = 1/m dZ_l @ A_{l-1}^T (+ lambd/m W_l); db_l = 1/m sum over examples
         of dZ_l; dA_{l-1} = W_l^T @ dZ_l (masked as in the forward pass); dZ_{l-1} = g'(dA_{l-1}).
+        The 1/m is applied where the course applies it (not once to dZ_L): with zeros init the
+        sum of the +-0.5 errors is then exactly 0, and the cost stays exactly log 2 as published.
         """
         m = Y.shape[-1]
-        W, dW, db, g_backward = params.W, grads.W, grads.b, self.activation.backward
+        inv_m = 1.0 / m
+        W, dW, db, g = params.W, grads.W, grads.b, self.activation
         dZ = cache[-1][1] - Y
-        dZ *= 1.0 / m
         matmul = matmul_for(W[1], dZ)
         for l in range(self.L, 0, -1):
             A_prev = cache[l - 1][1]
             matmul(dZ, A_prev.swapaxes(-1, -2), out=dW[l])
+            dW[l] *= inv_m
             if self.has_l2:
                 dW[l] += (self.lambd / m) * W[l]
             # np.add.reduce is what np.sum calls, without np.sum's Python-level dispatch.
             np.add.reduce(dZ, axis=-1, keepdims=True, out=db[l])
+            db[l] *= inv_m
             if l > 1:
                 dA = matmul(W[l].swapaxes(-1, -2), dZ)
                 Z_prev, A_prev, D_prev = cache[l - 1]
                 if D_prev is not None:
                     dA *= D_prev
                     dA /= self.keep_prob[l - 2]
-                dZ = g_backward(dA, Z_prev, A_prev)
+                    A_prev = g.forward(Z_prev)  # g' needs the activation before dropout (tanh: 1 - A^2)
+                dZ = g.backward(dA, Z_prev, A_prev)
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):

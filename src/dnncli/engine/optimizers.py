@@ -5,6 +5,11 @@ class owns the state slots (zeros shaped like theta), the step counter t (increm
 before each update, never reset) and ``step``; a subclass writes only ``update``. All
 updates are in place, a handful of whole-vector NumPy operations whatever the depth.
 Hyperparameters only appear in arithmetic, so scalars and per-model arrays both work.
+
+Each operation writes into a preallocated vector given as the ufunc's third positional
+argument, ``np.multiply(a, b, out)`` (the same as ``out=out``, but cheaper to pass): on
+the tiny vectors of small networks a step costs per call, not per element. The order of
+operations is the course's, so results match its code bit for bit.
 """
 
 from __future__ import annotations
@@ -49,8 +54,9 @@ class GradientDescent(Optimizer):
     """theta = theta - lr * g.  (Mini-batch GD or SGD depending on training.batch_size.)"""
 
     def update(self, theta, g, learning_rate):
-        np.multiply(g, learning_rate, out=self._tmp)
-        theta -= self._tmp
+        tmp = self._tmp
+        np.multiply(g, learning_rate, tmp)
+        np.subtract(theta, tmp, theta)
 
 
 @OPTIMIZERS.register("momentum")
@@ -68,12 +74,12 @@ class Momentum(Optimizer):
         self.beta = beta
 
     def update(self, theta, g, learning_rate):
-        v, tmp = self.state["v"], self._tmp
-        v *= self.beta
-        np.multiply(g, 1 - self.beta, out=tmp)
-        v += tmp
-        np.multiply(v, learning_rate, out=tmp)
-        theta -= tmp
+        v, tmp, beta = self.state["v"], self._tmp, self.beta
+        np.multiply(v, beta, v)                # v = beta*v + (1-beta)*g
+        np.multiply(g, 1 - beta, tmp)
+        np.add(v, tmp, v)
+        np.multiply(v, learning_rate, tmp)     # theta = theta - lr*v
+        np.subtract(theta, tmp, theta)
 
 
 @OPTIMIZERS.register("nesterov")
@@ -91,14 +97,14 @@ class Nesterov(Optimizer):
         self.beta = beta
 
     def update(self, theta, g, learning_rate):
-        v, tmp, tmp2 = self.state["v"], self._tmp, self._tmp2
-        np.multiply(g, 1 - self.beta, out=tmp)
-        v *= self.beta
-        v += tmp
-        np.multiply(v, self.beta, out=tmp2)
-        tmp2 += tmp
-        tmp2 *= learning_rate
-        theta -= tmp2
+        v, tmp, tmp2, beta = self.state["v"], self._tmp, self._tmp2, self.beta
+        np.multiply(g, 1 - beta, tmp)          # v = beta*v + (1-beta)*g
+        np.multiply(v, beta, v)
+        np.add(v, tmp, v)
+        np.multiply(v, beta, tmp2)             # beta*v + (1-beta)*g
+        np.add(tmp2, tmp, tmp2)
+        np.multiply(tmp2, learning_rate, tmp2)
+        np.subtract(theta, tmp2, theta)
 
 
 @OPTIMIZERS.register("adagrad")
@@ -116,13 +122,13 @@ class AdaGrad(Optimizer):
 
     def update(self, theta, g, learning_rate):
         s, tmp = self.state["s"], self._tmp
-        np.multiply(g, g, out=tmp)
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= learning_rate
-        theta -= tmp
+        np.multiply(g, g, tmp)                 # s = s + g^2
+        np.add(s, tmp, s)
+        np.sqrt(s, tmp)                        # sqrt(s) + epsilon
+        np.add(tmp, self.epsilon, tmp)
+        np.divide(g, tmp, tmp)
+        np.multiply(tmp, learning_rate, tmp)
+        np.subtract(theta, tmp, theta)
 
 
 @OPTIMIZERS.register("rmsprop")
@@ -140,16 +146,16 @@ class RMSProp(Optimizer):
         self.beta, self.epsilon = beta, epsilon
 
     def update(self, theta, g, learning_rate):
-        s, tmp = self.state["s"], self._tmp
-        s *= self.beta
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta
-        s += tmp
-        np.sqrt(s, out=tmp)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= learning_rate
-        theta -= tmp
+        s, tmp, beta = self.state["s"], self._tmp, self.beta
+        np.multiply(s, beta, s)                # s = beta*s + (1-beta)*g^2
+        np.multiply(g, g, tmp)
+        np.multiply(tmp, 1 - beta, tmp)
+        np.add(s, tmp, s)
+        np.sqrt(s, tmp)                        # sqrt(s) + epsilon
+        np.add(tmp, self.epsilon, tmp)
+        np.divide(g, tmp, tmp)
+        np.multiply(tmp, learning_rate, tmp)
+        np.subtract(theta, tmp, theta)
 
 
 @OPTIMIZERS.register("adam")
@@ -172,17 +178,18 @@ class Adam(Optimizer):
 
     def update(self, theta, g, learning_rate):
         v, s, tmp, tmp2 = self.state["v"], self.state["s"], self._tmp, self._tmp2
-        v *= self.beta1
-        np.multiply(g, 1 - self.beta1, out=tmp)
-        v += tmp
-        s *= self.beta2
-        np.multiply(g, g, out=tmp)
-        tmp *= 1 - self.beta2
-        s += tmp
-        np.divide(s, 1 - self.beta2**self.t, out=tmp)   # s_hat
-        np.sqrt(tmp, out=tmp)
-        tmp += self.epsilon
-        np.divide(v, 1 - self.beta1**self.t, out=tmp2)  # v_hat
-        np.multiply(learning_rate, tmp2, out=tmp2)
-        tmp2 /= tmp
-        theta -= tmp2
+        beta1, beta2, t = self.beta1, self.beta2, self.t
+        np.multiply(v, beta1, v)               # v = beta1*v + (1-beta1)*g
+        np.multiply(g, 1 - beta1, tmp)
+        np.add(v, tmp, v)
+        np.multiply(s, beta2, s)               # s = beta2*s + (1-beta2)*g^2
+        np.multiply(g, g, tmp)
+        np.multiply(tmp, 1 - beta2, tmp)
+        np.add(s, tmp, s)
+        np.divide(s, 1 - beta2**t, tmp)        # s_hat
+        np.sqrt(tmp, tmp)
+        np.add(tmp, self.epsilon, tmp)         # sqrt(s_hat) + epsilon
+        np.divide(v, 1 - beta1**t, tmp2)       # v_hat
+        np.multiply(learning_rate, tmp2, tmp2)
+        np.divide(tmp2, tmp, tmp2)             # lr * v_hat / (sqrt(s_hat) + epsilon)
+        np.subtract(theta, tmp2, theta)

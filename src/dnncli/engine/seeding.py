@@ -51,15 +51,21 @@ class CourseSeeding:
 
     def __init__(self, seed: int):
         self.seed = seed
+        # Re-seeding one RandomState gives the same stream as a new RandomState(s), at a
+        # fraction of the cost (a new one costs ~90 µs, paid every epoch or forward pass).
+        self._shuffle = np.random.RandomState(11)
+        self._dropout = np.random.RandomState(1)
 
     def init_rng(self):
         return np.random.RandomState(self.seed)
 
     def shuffle_rng(self, epoch: int):
-        return np.random.RandomState(11 + epoch)
+        self._shuffle.seed(11 + epoch)
+        return self._shuffle
 
     def dropout_rng(self):
-        return np.random.RandomState(1)
+        self._dropout.seed(1)
+        return self._dropout
 
     def schedule_epoch(self, epoch: int) -> int:
         return max(epoch - 1, 0)

@@ -29,6 +29,29 @@ class TrainResult:
     fit: FitResult | None
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What one training run computed (picklable: it travels back from worker processes)."""
+
+    config: RunConfig
+    metrics: dict
+    fit: FitResult | None
+
+
+def execute(config: RunConfig, callback: Callable[[int, float, float], None] | None = None,
+            built: Built | None = None) -> Outcome:
+    """Build and fit one config, in memory (no files): the unit of work of every command."""
+    built = built if built is not None else build(config)
+    ds = built.dataset
+    result = fit(
+        built.network, built.theta, ds.X_train, ds.Y_train,
+        optimizer=built.optimizer, schedule=built.schedule,
+        epochs=config.training.epochs, batch_size=config.training.batch_size, seeding=built.seeding,
+        X_test=ds.X_test, Y_test=ds.Y_test, eval_every=config.training.eval_every, callback=callback,
+    )
+    return Outcome(config, _result_metrics(built, result, config), result)
+
+
 def train(
     config: RunConfig,
     out: str | Path = "runs",
@@ -44,31 +67,41 @@ def train(
     """
     built = build(config)
     run_dir = create_run_dir(out, config.name)
-    config_yaml = config.to_yaml()
-    write_text(run_dir / "config.yaml", config_yaml)
-    metrics = _base_metrics(config, command)
+    write_text(run_dir / "config.yaml", config.to_yaml())
+    metrics = base_metrics(config, command)
     write_metrics(run_dir, metrics)
-    ds = built.dataset
     try:
-        result = fit(
-            built.network, built.theta, ds.X_train, ds.Y_train,
-            optimizer=built.optimizer, schedule=built.schedule,
-            epochs=config.training.epochs, batch_size=config.training.batch_size, seeding=built.seeding,
-            X_test=ds.X_test, Y_test=ds.Y_test, eval_every=config.training.eval_every, callback=callback,
-        )
+        outcome = execute(config, callback, built)
     except BaseException as exc:  # leave a valid run directory whatever happened, then re-raise
         write_metrics(run_dir, {**metrics, "status": "failed", "message": f"{type(exc).__name__}: {exc}"})
         raise
-    metrics = {**metrics, **_result_metrics(built, result, config)}
-    save_npz(run_dir / "params.npz", built.network.layout.to_arrays(result.theta))
-    write_history_csv(run_dir / "history.csv", _history_rows(result))
-    images = _write_plots(run_dir, built, result, metrics) if plots else []
+    metrics = write_run(run_dir, outcome, metrics, plots=plots, built=built)
+    return TrainResult(run_dir, config, metrics, outcome.fit)
+
+
+def write_run(run_dir: Path, outcome: Outcome, metrics: dict, *, plots: bool = True,
+              built: Built | None = None) -> dict:
+    """Write a finished run's files into ``run_dir``; returns the full metrics.
+
+    ``built`` is rebuilt from the config when not given (for results that came back from
+    another process), so plots can draw the network's decision boundary.
+    """
+    config, result = outcome.config, outcome.fit
+    metrics = {**metrics, **outcome.metrics}
+    config_yaml = config.to_yaml()
+    write_text(run_dir / "config.yaml", config_yaml)
+    images: list[str] = []
+    if result is not None:
+        built = built if built is not None else build(config)
+        save_npz(run_dir / "params.npz", built.network.layout.to_arrays(result.theta))
+        write_history_csv(run_dir / "history.csv", _history_rows(result))
+        images = _write_plots(run_dir, built, result, metrics) if plots else []
     write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
     write_metrics(run_dir, metrics)
-    return TrainResult(run_dir, config, metrics, result)
+    return metrics
 
 
-def _base_metrics(config: RunConfig, command: list[str] | None) -> dict:
+def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
     return {
         "name": config.name,
         "status": "running",

@@ -1,0 +1,83 @@
+"""`dnn compare NAME NAME ...`: arms of one axis, several seeds each, side by side."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from dnncli.cli.common import err_console, fmt, out_console, user_errors
+
+
+def compare_command(
+    arms: list[str] = typer.Argument(..., help="Presets of one axis (gd momentum adam | zeros random he | none l2 dropout | ...) or config files."),
+    config: Path | None = typer.Option(None, "--config", help="Base config instead of the axis' course setup."),
+    set_: list[str] = typer.Option([], "--set", help="Override a key in every arm (repeatable)."),
+    seeds: int = typer.Option(3, "--seeds", help="Seeds per arm: the config's seed, seed+1, ..."),
+    jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
+    out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the compare directory is created."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
+) -> None:
+    """Compare arms (optimizers, initializers, regularizers, ...) over several seeds, in parallel."""
+    from dnncli.experiments.compare import compare
+
+    with user_errors():
+        show = not quiet and not as_json and sys.stdout.isatty()
+        with _Bar(show) as progress:
+            result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, out=out,
+                             command=["dnn", *sys.argv[1:]], progress=progress)
+    if as_json:
+        sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
+    elif not quiet:
+        print_summary(result)
+
+
+def print_summary(result) -> None:
+    from rich.table import Table
+
+    s = result.summary
+    table = Table(title=f"compare {s['axis']}: {s['seeds']} seeds per arm")
+    for column in ("arm", "train acc", "test acc", "final cost", "best/worst seed", "s/run", "failed"):
+        table.add_column(column, justify="left" if column == "arm" else "right")
+    for arm, e in s["arms"].items():
+        name = f"[bold]{arm} ★[/bold]" if arm == s["best"] else arm
+        table.add_row(name, _pm(e["train_accuracy"]), _pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]),
+                      f"{e['best_seed']} / {e['worst_seed']}", f"{e['seconds']:.2f}", str(e["failed"]))
+    console = out_console()
+    console.print(table)
+    console.print(s["verdict"], highlight=False, markup=False)
+    console.print(f"compare directory: {result.out_dir}", markup=False)
+
+
+def _pm(stat: dict) -> str:
+    return "-" if stat["mean"] is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"
+
+
+class _Bar:
+    """Runs done / total and the best so far, on stderr."""
+
+    def __init__(self, show: bool):
+        self.show = show
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("runs"), MofNCompleteColumn(), BarColumn(), TextColumn("best {task.fields[best]}"),
+                            TimeElapsedColumn(), console=err_console(), transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("compare", total=None, best="-")
+
+        def progress(done: int, total: int, best: str) -> None:
+            self.bar.update(self.task, completed=done, total=total, best=best)
+
+        return progress
+
+    def __exit__(self, *exc):
+        if self.show:
+            self.bar.__exit__(*exc)
+        return False

@@ -1,0 +1,270 @@
+"""`dnn compare`: the same question asked of several arms, each over several seeds, in parallel."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dnncli import execution
+from dnncli.config import RunConfig, apply_overrides, load_config, read_yaml, validate
+from dnncli.errors import ConfigError, choice_hint
+from dnncli.experiments.train import Outcome, base_metrics, execute, write_run
+from dnncli.files import write_json, write_text
+from dnncli.presets import AXES, PRESETS
+from dnncli.runs import create_run_dir, write_history_csv
+
+STATS = ("train_accuracy", "test_accuracy", "final_cost")
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    config: RunConfig  # seed k of the arm is this config with seed + k
+
+
+def resolve_arms(names: list[str], base: str | Path | None = None, overrides: list[str] = ()) -> tuple[str, list[Arm]]:
+    """The axis and one config per arm. Names are presets of ONE axis, or config file paths."""
+    if len(names) < 2:
+        raise ConfigError("arms", names, "at least two arms, e.g. dnn compare gd momentum adam")
+    files = [n for n in names if n.endswith((".yaml", ".yml"))]
+    presets = [n for n in names if n not in files]
+    for name in presets:
+        if name not in PRESETS:
+            raise ConfigError("arm", name, choice_hint(name, PRESETS.names()) + ", or a config file")
+    axes = sorted({PRESETS.get(n).axis for n in presets})
+    if len(axes) > 1:
+        by_axis = {a: [n for n in presets if PRESETS.get(n).axis == a] for a in axes}
+        raise ConfigError("arms", names, "presets of one axis; got " + "; ".join(f"{a}: {', '.join(v)}" for a, v in by_axis.items()))
+    axis = axes[0] if axes else "configs"
+    base_raw = read_yaml(base) if base else (AXES[axis].base if axes else {})
+    arms = []
+    for name in names:
+        if name in files:
+            arm = Path(name).stem
+            config = load_config(name, list(overrides))
+        else:
+            arm = name
+            raw = apply_overrides(base_raw, [*PRESETS.get(name).overrides, *overrides])
+            config = validate({**raw, "name": _safe(arm)})
+        arms.append(Arm(arm, config))
+    if len({a.name for a in arms}) < len(arms):
+        raise ConfigError("arms", names, "each arm once")
+    return axis, arms
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
+
+
+def with_seed(config: RunConfig, seed: int) -> RunConfig:
+    return validate({**config.to_dict(), "seed": seed})
+
+
+def run_safely(config: RunConfig) -> Outcome:
+    """One arm x seed run; an exception becomes a failed outcome instead of escaping."""
+    try:
+        return execute(config)
+    except Exception as exc:  # noqa: BLE001 - reported in the table, not fatal to the others
+        return Outcome(config, {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}, None)
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    out_dir: Path
+    axis: str
+    summary: dict
+    best: str | None
+    verdict: str
+
+
+def compare(
+    names: list[str],
+    *,
+    base: str | Path | None = None,
+    overrides: list[str] = (),
+    seeds: int = 3,
+    jobs: int | None = None,
+    out: str | Path = "runs",
+    command: list[str] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    plots: bool = True,
+) -> CompareResult:
+    """Run every arm with ``seeds`` seeds (in parallel), write a compare directory, return the summary."""
+    if seeds < 1:
+        raise ConfigError("--seeds", seeds, "at least 1")
+    axis, arms = resolve_arms(list(names), base, list(overrides))
+    tasks = [(arm, k, with_seed(arm.config, arm.config.seed + k)) for arm in arms for k in range(seeds)]
+    done = {"n": 0, "best": ""}
+
+    def on_result(i: int, outcome) -> None:
+        done["n"] += 1
+        if progress is not None and isinstance(outcome, Outcome):
+            acc = _score(outcome.metrics)
+            if acc is not None and (not done["best"] or acc > done["best"][1]):
+                done["best"] = (tasks[i][0].name, acc)
+            best = f"{done['best'][0]} {done['best'][1]:.4f}" if done["best"] else "-"
+            progress(done["n"], len(tasks), best)
+
+    outcomes = execution.run_all(run_safely, [t[2] for t in tasks], execution.executor(jobs), on_result)
+    out_dir = create_run_dir(out, axis, kind="compare")
+    runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
+    for (arm, k, config), outcome in zip(tasks, outcomes):
+        if isinstance(outcome, execution.Failure):
+            outcome = Outcome(config, {"status": "failed", "message": outcome.error}, None)
+        run_dir = out_dir / f"{_safe(arm.name)}-seed{config.seed}"
+        run_dir.mkdir()
+        metrics = write_run(run_dir, outcome, base_metrics(config, command), plots=False)
+        runs[arm.name].append({"seed": config.seed, "dir": run_dir.name, "outcome": outcome, **_pick(metrics)})
+    summary = summarize(axis, runs)
+    best, verdict = pick_best(summary)
+    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict, "arms": summary}
+    write_json(out_dir / "summary.json", public)
+    write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
+    images = _write_plots(out_dir, arms, runs, summary, best) if plots else []
+    write_text(out_dir / "report.md", compare_report(public, images, AXES.get(axis)))
+    return CompareResult(out_dir, axis, public, best, verdict)
+
+
+def _pick(metrics: dict) -> dict:
+    return {k: metrics.get(k) for k in ("status", "message", *STATS, "seconds", "epochs_run")}
+
+
+def _score(metrics: dict) -> float | None:
+    """What 'best' means: test accuracy when there is a test set, else train accuracy."""
+    value = metrics.get("test_accuracy")
+    return value if value is not None else metrics.get("train_accuracy")
+
+
+def _stat(values: list[float | None]) -> dict:
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return {"mean": None, "std": None, "min": None, "max": None}
+    a = np.array(finite)
+    return {"mean": float(a.mean()), "std": float(a.std()), "min": float(a.min()), "max": float(a.max())}
+
+
+def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
+    summary = {}
+    for arm, rs in runs.items():
+        entry = {key: _stat([r[key] for r in rs]) for key in STATS}
+        scores = [(_score(r), r["seed"]) for r in rs if _score(r) is not None]
+        entry["best_seed"] = max(scores)[1] if scores else None
+        entry["worst_seed"] = min(scores)[1] if scores else None
+        entry["seconds"] = float(np.mean([r["seconds"] for r in rs if r["seconds"] is not None] or [0.0]))
+        entry["failed"] = sum(r["status"] != "completed" for r in rs)
+        entry["runs"] = [{k: v for k, v in r.items() if k != "outcome"} for r in rs]
+        summary[arm] = entry
+    return summary
+
+
+def pick_best(summary: dict) -> tuple[str | None, str]:
+    """Best arm by mean score (test accuracy, else train), ties broken by lower mean cost."""
+    def key_of(arm):
+        e = summary[arm]
+        metric = "test_accuracy" if e["test_accuracy"]["mean"] is not None else "train_accuracy"
+        cost = e["final_cost"]["mean"]
+        return (e[metric]["mean"] if e[metric]["mean"] is not None else -1.0, -(cost if cost is not None else math.inf)), metric
+
+    ranked = sorted(summary, key=lambda a: key_of(a)[0], reverse=True)
+    if not ranked or key_of(ranked[0])[0][0] < 0:
+        return None, "no arm completed"
+    best, metric = ranked[0], key_of(ranked[0])[1]
+    if len(ranked) == 1:
+        return best, f"{best} is the only arm"
+    runner = ranked[1]
+    b, r = summary[best][metric], summary[runner][metric]
+    if r["mean"] is None:
+        return best, f"{best} is best; {runner} did not complete"
+    gap = b["mean"] - r["mean"]
+    spread = max(b["std"], r["std"])
+    label = metric.replace("_", " ")
+    if gap <= spread:
+        return best, (f"{best} leads {runner} by {gap:.4f} in mean {label}, within the seed spread "
+                      f"(std up to {spread:.4f}): not a clear difference")
+    return best, f"{best} leads {runner} by {gap:.4f} in mean {label}, more than the seed spread ({spread:.4f})"
+
+
+def _csv_rows(summary: dict) -> list[dict]:
+    rows = []
+    for arm, e in summary.items():
+        row = {"arm": arm}
+        for key in STATS:
+            for s in ("mean", "std", "min", "max"):
+                v = e[key][s]
+                row[f"{key}_{s}"] = "" if v is None else repr(v)
+        row["seconds"] = repr(e["seconds"])
+        row["failed"] = e["failed"]
+        rows.append(row)
+    return rows
+
+
+def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best: str | None) -> list[str]:
+    from dnncli import plots
+    from dnncli.build import build
+
+    curves = {}
+    for arm in arms:
+        histories = [r["outcome"].fit.history.cost for r in runs[arm.name] if r["outcome"].fit is not None]
+        width = max((len(h) for h in histories), default=0)
+        rows = np.full((max(len(histories), 1), max(width, 1)), np.nan)
+        for i, h in enumerate(histories):
+            rows[i, : len(h)] = h
+        curves[arm.name] = rows
+    plots.plot_compare_costs(out_dir / "costs.png", curves, title=f"compare {', '.join(curves)}: cost per epoch")
+    images = ["costs.png"]
+    def per_seed(key):
+        return {a: [r[key] for r in runs[a] if r[key] is not None] for a in runs}
+
+    plots.plot_accuracy(out_dir / "accuracy.png", list(runs), per_seed("train_accuracy"), per_seed("test_accuracy"),
+                        best=best, title="accuracy per arm (dots: seeds)")
+    images.append("accuracy.png")
+    panels = []
+    for arm in arms:
+        first = runs[arm.name][0]
+        built = build(first["outcome"].config)
+        ds = built.dataset
+        if ds.n_features != 2:
+            return images
+        fit = first["outcome"].fit
+        predict = None
+        title = f"{arm.name}: failed"
+        if fit is not None and np.all(np.isfinite(fit.theta)):
+            params = built.network.layout.split(fit.theta)
+            predict = (lambda net, p: (lambda X: net.predict(p, X)))(built.network, params)
+            title = f"{arm.name} (seed {first['seed']}): train {first['train_accuracy']:.3f}"
+            if first["test_accuracy"] is not None:
+                title += f", test {first['test_accuracy']:.3f}"
+        panels.append({"title": title, "predict": predict, "X_train": ds.X_train, "labels_train": ds.labels_train,
+                       "X_test": ds.X_test, "labels_test": ds.labels_test})
+    plots.plot_boundaries_grid(out_dir / "boundaries.png", panels, class_names=None, title="decision boundaries (first seed)")
+    images.append("boundaries.png")
+    return images
+
+
+def compare_report(summary: dict, images: list[str], axis) -> str:
+    from dnncli.report import fmt
+
+    lines = [f"# compare: {summary['axis']}", ""]
+    if axis is not None:
+        lines += [f"Question: {axis.question}", ""]
+    lines += [f"{summary['seeds']} seeds per arm. **{summary['verdict']}**", "",
+              "| arm | train acc (mean ± std) | test acc (mean ± std) | final cost | best / worst seed | s per run | failed |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for arm, e in summary["arms"].items():
+        star = " ★" if arm == summary["best"] else ""
+        lines.append(
+            f"| {arm}{star} | {_pm(e['train_accuracy'])} | {_pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
+            f"| {e['best_seed']} / {e['worst_seed']} | {e['seconds']:.2f} | {e['failed']} |")
+    lines.append("")
+    lines += [f"![{image}]({image})\n" for image in images]
+    return "\n".join(lines)
+
+
+def _pm(stat: dict) -> str:
+    if stat["mean"] is None:
+        return "-"
+    return f"{stat['mean']:.4f} ± {stat['std']:.4f}"

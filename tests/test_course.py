@@ -1,0 +1,34 @@
+"""`seeding: course` reproduces every published row of the assignments (configs/course/)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("course_table", ROOT / "scripts/course_table.py")
+course_table = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(course_table)
+
+
+@pytest.mark.slow
+def test_every_published_row_is_reproduced(tmp_path):
+    rows = course_table.course_runs(str(tmp_path))
+    assert len(rows) == 13
+    for name, expected, ours in rows:
+        assert ours["status"] == "completed", name
+        for key, value in expected.items():
+            assert course_table.matches(key, value, ours[key]), f"{name}: {key} {ours[key]!r} != published {value!r}"
+
+
+def test_published_values_are_the_reference_ones():
+    """The table the test reads holds the reference file's numbers (guards against edits)."""
+    import yaml
+
+    published = yaml.safe_load((ROOT / "docs/course_published.yaml").read_text())
+    assert [published[n]["train_accuracy"] for n in ("gd_moons", "momentum_moons", "adam_moons")] == [0.7967, 0.7967, 0.94]
+    assert [published[n]["train_accuracy"] for n in ("gd_staircase_moons", "momentum_staircase_moons",
+                                                      "adam_staircase_moons", "gd_inverse_time_moons")] == [0.9433, 0.9533, 0.94, 0.6533]
+    assert published["zeros_circles"] == {"train_accuracy": 0.5, "test_accuracy": 0.5, "final_cost": 0.6931471805599453}
+    assert (published["random_circles"], published["he_circles"]) == (
+        {"train_accuracy": 0.83, "test_accuracy": 0.86}, {"train_accuracy": 0.9933, "test_accuracy": 0.96})
