@@ -11,7 +11,7 @@ import numpy as np
 
 from dnncli import execution
 from dnncli.config import RunConfig, apply_overrides, load_config, read_yaml, validate
-from dnncli.errors import ConfigError, choice_hint
+from dnncli.errors import ConfigError, DnnError, choice_hint
 from dnncli.experiments.train import Outcome, base_metrics, execute, write_run
 from dnncli.files import write_json, write_text
 from dnncli.presets import AXES, PRESETS
@@ -182,7 +182,7 @@ def pick_best(summary: dict) -> tuple[str | None, str]:
     gap = b["mean"] - r["mean"]
     spread = max(b["std"], r["std"])
     label = metric.replace("_", " ")
-    if gap <= spread:
+    if gap <= spread + 1e-12:  # equal up to rounding counts as within
         return best, (f"{best} leads {runner} by {gap:.4f} in mean {label}, within the seed spread "
                       f"(std up to {spread:.4f}): not a clear difference")
     return best, f"{best} leads {runner} by {gap:.4f} in mean {label}, more than the seed spread ({spread:.4f})"
@@ -225,11 +225,14 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best
     panels = []
     for arm in arms:
         first = runs[arm.name][0]
-        built = build(first["outcome"].config)
+        fit = first["outcome"].fit
+        try:
+            built = build(first["outcome"].config)
+        except DnnError:  # an arm whose data cannot be loaded has no panel
+            continue
         ds = built.dataset
         if ds.n_features != 2:
             return images
-        fit = first["outcome"].fit
         predict = None
         title = f"{arm.name}: failed"
         if fit is not None and np.all(np.isfinite(fit.theta)):
@@ -240,8 +243,9 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best
                 title += f", test {first['test_accuracy']:.3f}"
         panels.append({"title": title, "predict": predict, "X_train": ds.X_train, "labels_train": ds.labels_train,
                        "X_test": ds.X_test, "labels_test": ds.labels_test})
-    plots.plot_boundaries_grid(out_dir / "boundaries.png", panels, class_names=None, title="decision boundaries (first seed)")
-    images.append("boundaries.png")
+    if panels:
+        plots.plot_boundaries_grid(out_dir / "boundaries.png", panels, title="decision boundaries (first seed)")
+        images.append("boundaries.png")
     return images
 
 

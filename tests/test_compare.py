@@ -1,0 +1,119 @@
+"""`dnn compare`: arms, summary statistics, determinism across job counts, failures as values."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from dnncli.errors import ConfigError
+from dnncli.experiments.compare import compare, pick_best, resolve_arms, summarize
+from dnncli.presets import AXES, PRESETS
+
+TINY = ["training.epochs=30", "data.n_samples=60", "data.n_test=40"]
+
+
+@pytest.mark.parametrize("names, axis", [(["gd", "momentum", "adam"], "optimizer"), (["zeros", "random", "he"], "init"),
+                                         (["none", "l2", "dropout"], "regularization"), (["adam", "adam_decay"], "optimizer")])
+def test_axis_detection_and_each_arm_changes_only_its_meaning(names, axis):
+    found, arms = resolve_arms(names)
+    assert found == axis and [a.name for a in arms] == names
+    base = AXES[axis].base
+    for arm in arms:
+        d = arm.config.to_dict()
+        assert d["data"]["name"] == base["data"]["name"] and d["model"]["hidden"] == base["model"]["hidden"]
+        untouched = {"optimizer": ["init", "regularization"], "init": ["optimizer", "regularization"],
+                     "regularization": ["init", "optimizer"]}[axis]
+        for section in untouched:
+            assert d[section]["name" if section != "regularization" else "l2"] == \
+                arms[0].config.to_dict()[section]["name" if section != "regularization" else "l2"]
+    if axis == "optimizer" and "gd" in names:
+        assert [a.config.optimizer.name for a in arms] == names
+        assert all(a.config.optimizer.learning_rate == 0.0007 for a in arms)
+
+
+def test_decay_presets_are_the_course_schedules():
+    _, arms = resolve_arms(["gd_decay", "momentum_decay", "adam_decay"])
+    assert [(a.config.optimizer.learning_rate, a.config.schedule.name) for a in arms] == [
+        (0.1, "staircase"), (0.1, "staircase"), (0.01, "staircase")]
+
+
+@pytest.mark.parametrize("names, fragment", [
+    (["gd", "he"], "one axis"), (["gd", "adamm"], "did you mean 'adam'"), (["gd"], "at least two"), (["gd", "gd"], "each arm once")])
+def test_bad_arms(names, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        resolve_arms(names)
+
+
+def test_bad_arms_exit_2_from_the_cli(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "compare", "gd", "zeros", "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "one axis" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_summary_statistics_by_hand():
+    def run(seed, train, test, cost):
+        return {"seed": seed, "status": "completed", "train_accuracy": train, "test_accuracy": test,
+                "final_cost": cost, "seconds": 1.0, "dir": "x"}
+
+    summary = summarize("optimizer", {"a": [run(0, 0.8, 0.7, 0.5), run(1, 0.9, 0.9, 0.3)],
+                                      "b": [run(0, 0.6, 0.6, 0.6), run(1, 0.6, 0.5, 0.7)]})
+    a = summary["a"]
+    assert a["train_accuracy"]["mean"] == pytest.approx(0.85) and a["train_accuracy"]["std"] == pytest.approx(0.05)
+    assert (a["test_accuracy"]["min"], a["test_accuracy"]["max"]) == (0.7, 0.9)
+    assert a["best_seed"] == 1 and a["worst_seed"] == 0 and summary["b"]["best_seed"] == 0
+    best, verdict = pick_best(summary)  # a: 0.8 +- 0.1, b: 0.55 +- 0.05 -> gap 0.25 > spread 0.1
+    assert best == "a" and "more than the seed spread" in verdict
+    close = summarize("x", {"a": [run(0, 0.8, 0.8, 0.5), run(1, 0.9, 0.9, 0.3)], "b": [run(0, 0.8, 0.8, 0.6), run(1, 0.8, 0.8, 0.6)]})
+    best, verdict = pick_best(close)  # gap 0.05 <= std 0.05
+    assert best == "a" and "within the seed spread" in verdict
+
+
+def test_same_numbers_with_one_job_or_two(tmp_path):
+    one = compare(["gd", "adam"], overrides=TINY, seeds=2, jobs=1, out=tmp_path / "one", plots=False)
+    two = compare(["gd", "adam"], overrides=TINY, seeds=2, jobs=2, out=tmp_path / "two", plots=False)
+    for arm in ("gd", "adam"):
+        for key in ("train_accuracy", "test_accuracy", "final_cost"):
+            assert one.summary["arms"][arm][key] == two.summary["arms"][arm][key]
+    params = sorted((tmp_path / "one").glob("*/*/params.npz"))
+    assert len(params) == 4
+    for p in params:
+        other = tmp_path / "two" / next((tmp_path / "two").iterdir()).name / p.parent.name / "params.npz"
+        assert p.read_bytes() == other.read_bytes()
+
+
+def test_a_failing_arm_does_not_take_the_others_down(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(f"data: {{name: h5, train: {tmp_path / 'missing.h5'}}}\n")
+    diverging = tmp_path / "diverging.yaml"
+    diverging.write_text("optimizer: {name: gd, learning_rate: 1.0e+300}\ninit: {name: random, scale: 1.0e+6}\n"
+                         "training: {epochs: 30}\ndata: {n_samples: 60, n_test: 40}\n")
+    result = compare([str(broken), str(diverging), "configs/adam_moons.yaml"], overrides=["training.epochs=30"],
+                     seeds=1, jobs=2, out=tmp_path / "out")
+    arms = result.summary["arms"]
+    assert arms["broken"]["failed"] == 1 and "missing.h5" in arms["broken"]["runs"][0]["message"]
+    assert arms["diverging"]["runs"][0]["status"] == "diverged"
+    assert arms["adam_moons"]["runs"][0]["status"] == "completed" and result.best == "adam_moons"
+    summary = json.loads((result.out_dir / "summary.json").read_text())
+    assert set(summary["arms"]) == {"broken", "diverging", "adam_moons"}
+    for name in ("summary.csv", "report.md", "costs.png", "accuracy.png", "boundaries.png"):
+        assert (result.out_dir / name).exists(), name
+    assert json.loads((result.out_dir / "broken-seed0" / "metrics.json").read_text())["status"] == "failed"
+
+
+def test_every_preset_belongs_to_a_known_axis_and_validates():
+    for name, preset in PRESETS.items():
+        assert preset.axis in AXES and preset.doc
+        resolve_arms([name, next(n for n, p in PRESETS.items() if p.axis == preset.axis and n != name)])
+
+
+def test_cli_json_summary(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "compare", "none", "l2", "--seeds", "2", "--jobs", "1",
+                           "--set", "training.epochs=20", "--out", str(tmp_path), "--json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["axis"] == "regularization" and set(summary["arms"]) == {"none", "l2"}
+    for key in ("mean", "std", "min", "max"):
+        assert key in summary["arms"]["l2"]["test_accuracy"]
+    assert len(summary["arms"]["l2"]["runs"]) == 2
