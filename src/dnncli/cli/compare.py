@@ -17,6 +17,7 @@ def compare_command(
     set_: list[str] = typer.Option([], "--set", help="Override a key in every arm (repeatable)."),
     seeds: int = typer.Option(3, "--seeds", help="Seeds per arm: the config's seed, seed+1, ..."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the compare directory is created."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
@@ -27,7 +28,7 @@ def compare_command(
     with user_errors():
         show = not quiet and not as_json and sys.stdout.isatty()
         with _Bar(show) as progress:
-            result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, out=out,
+            result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
                              command=["dnn", *sys.argv[1:]], progress=progress)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
@@ -45,10 +46,12 @@ def print_summary(result) -> None:
     for arm, e in s["arms"].items():
         name = f"[bold]{arm} ★[/bold]" if arm == s["best"] else arm
         table.add_row(name, _pm(e["train_accuracy"]), _pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]),
-                      f"{e['best_seed']} / {e['worst_seed']}", f"{e['seconds']:.2f}", str(e["failed"]))
+                      f"{fmt(e['best_seed'])} / {fmt(e['worst_seed'])}", f"{e['seconds']:.2f}", str(e["failed"]))
     console = out_console()
     console.print(table)
     console.print(s["verdict"], highlight=False, markup=False)
+    if s.get("reruns"):
+        console.print(f"{s['reruns']} runs were re-run on another worker after theirs died; no result was lost.")
     console.print(f"compare directory: {result.out_dir}", markup=False)
 
 

@@ -66,6 +66,7 @@ def with_seed(config: RunConfig, seed: int) -> RunConfig:
 
 def run_safely(config: RunConfig) -> Outcome:
     """One arm x seed run; an exception becomes a failed outcome instead of escaping."""
+    execution.tune_malloc()
     try:
         return execute(config)
     except Exception as exc:  # noqa: BLE001 - reported in the table, not fatal to the others
@@ -88,6 +89,7 @@ def compare(
     overrides: list[str] = (),
     seeds: int = 3,
     jobs: int | None = None,
+    scheduler: str | None = None,
     out: str | Path = "runs",
     command: list[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -109,7 +111,11 @@ def compare(
             best = f"{done['best'][0]} {done['best'][1]:.4f}" if done["best"] else "-"
             progress(done["n"], len(tasks), best)
 
-    outcomes = execution.run_all(run_safely, [t[2] for t in tasks], execution.executor(jobs), on_result)
+    pool = execution.executor(jobs, scheduler)
+    outcomes = execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
+    reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
+    if scheduler:
+        pool.shutdown()
     out_dir = create_run_dir(out, axis, kind="compare")
     runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
     for (arm, k, config), outcome in zip(tasks, outcomes):
@@ -121,7 +127,8 @@ def compare(
         runs[arm.name].append({"seed": config.seed, "dir": run_dir.name, "outcome": outcome, **_pick(metrics)})
     summary = summarize(axis, runs)
     best, verdict = pick_best(summary)
-    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict, "arms": summary}
+    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict,
+              "executor": scheduler or "local", "reruns": reruns, "arms": summary}
     write_json(out_dir / "summary.json", public)
     write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
     images = _write_plots(out_dir, arms, runs, summary, best) if plots else []
@@ -152,8 +159,9 @@ def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
     for arm, rs in runs.items():
         entry = {key: _stat([r[key] for r in rs]) for key in STATS}
         scores = [(_score(r), r["seed"]) for r in rs if _score(r) is not None]
-        entry["best_seed"] = max(scores)[1] if scores else None
-        entry["worst_seed"] = min(scores)[1] if scores else None
+        spread = scores and max(scores)[0] > min(scores)[0]  # no best or worst seed when all are equal
+        entry["best_seed"] = max(scores)[1] if spread else None
+        entry["worst_seed"] = min(scores)[1] if spread else None
         entry["seconds"] = float(np.mean([r["seconds"] for r in rs if r["seconds"] is not None] or [0.0]))
         entry["failed"] = sum(r["status"] != "completed" for r in rs)
         entry["runs"] = [{k: v for k, v in r.items() if k != "outcome"} for r in rs]
@@ -255,14 +263,16 @@ def compare_report(summary: dict, images: list[str], axis) -> str:
     lines = [f"# compare: {summary['axis']}", ""]
     if axis is not None:
         lines += [f"Question: {axis.question}", ""]
-    lines += [f"{summary['seeds']} seeds per arm. **{summary['verdict']}**", "",
+    lines += [f"{summary['seeds']} seeds per arm, run on {summary['executor']}"
+              + (f" ({summary['reruns']} runs re-run after a worker died)" if summary["reruns"] else "")
+              + f". **{summary['verdict']}**", "",
               "| arm | train acc (mean ± std) | test acc (mean ± std) | final cost | best / worst seed | s per run | failed |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     for arm, e in summary["arms"].items():
         star = " ★" if arm == summary["best"] else ""
         lines.append(
             f"| {arm}{star} | {_pm(e['train_accuracy'])} | {_pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
-            f"| {e['best_seed']} / {e['worst_seed']} | {e['seconds']:.2f} | {e['failed']} |")
+            f"| {fmt(e['best_seed'])} / {fmt(e['worst_seed'])} | {e['seconds']:.2f} | {e['failed']} |")
     lines.append("")
     lines += [f"![{image}]({image})\n" for image in images]
     return "\n".join(lines)
