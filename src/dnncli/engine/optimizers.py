@@ -177,19 +177,28 @@ class Adam(Optimizer):
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 
     def update(self, theta, g, learning_rate):
-        v, s, tmp, tmp2 = self.state["v"], self.state["s"], self._tmp, self._tmp2
+        v, s, tmp = self.state["v"], self.state["s"], self._tmp
         beta1, beta2, t = self.beta1, self.beta2, self.t
-        np.multiply(v, beta1, v)               # v = beta1*v + (1-beta1)*g
-        np.multiply(g, 1 - beta1, tmp)
+        # The bias corrections folded into two factors per step (Kingma & Ba, section 2):
+        # lr * v_hat / (sqrt(s_hat) + epsilon) == lr_t * v / (sqrt(s) + epsilon_t), with
+        # lr_t = lr * sqrt(1-beta2^t) / (1-beta1^t) and epsilon_t = epsilon * sqrt(1-beta2^t):
+        # two whole-vector operations fewer. Scalars become 0-d arrays (see ``operand``).
+        root = (1 - beta2**t) ** 0.5
+        lr_t, epsilon_t = operand(learning_rate * root / (1 - beta1**t)), operand(self.epsilon * root)
+        np.multiply(v, operand(beta1), v)      # v = beta1*v + (1-beta1)*g
+        np.multiply(g, operand(1 - beta1), tmp)
         np.add(v, tmp, v)
-        np.multiply(s, beta2, s)               # s = beta2*s + (1-beta2)*g^2
+        np.multiply(s, operand(beta2), s)      # s = beta2*s + (1-beta2)*g^2
         np.multiply(g, g, tmp)
-        np.multiply(tmp, 1 - beta2, tmp)
+        np.multiply(tmp, operand(1 - beta2), tmp)
         np.add(s, tmp, s)
-        np.divide(s, 1 - beta2**t, tmp)        # s_hat
-        np.sqrt(tmp, tmp)
-        np.add(tmp, self.epsilon, tmp)         # sqrt(s_hat) + epsilon
-        np.divide(v, 1 - beta1**t, tmp2)       # v_hat
-        np.multiply(learning_rate, tmp2, tmp2)
-        np.divide(tmp2, tmp, tmp2)             # lr * v_hat / (sqrt(s_hat) + epsilon)
-        np.subtract(theta, tmp2, theta)
+        np.sqrt(s, tmp)                        # theta = theta - lr_t * v / (sqrt(s) + epsilon_t)
+        np.add(tmp, epsilon_t, tmp)
+        np.divide(v, tmp, tmp)
+        np.multiply(tmp, lr_t, tmp)
+        np.subtract(theta, tmp, theta)
+
+
+def operand(x) -> np.ndarray:
+    """``x`` as an array: a ufunc takes a 0-d array about 0.2 µs faster than a Python float."""
+    return np.asarray(x, dtype=np.float64)
