@@ -6,6 +6,7 @@ import typer
 
 from dnncli import __version__
 from dnncli.cli.compare import compare_command
+from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.train import train_command
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("train")(train_command)
 app.command("compare")(compare_command)
+app.command("gradcheck")(gradcheck_command)
 app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
 

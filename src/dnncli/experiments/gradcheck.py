@@ -1,0 +1,243 @@
+"""`dnn gradcheck`: compare back-propagation with central differences, tensor by tensor.
+
+The cost differentiated numerically is the textbook cross-entropy written here on the
+network's output A_L (-(y log a + (1-y) log(1-a)) or -sum y log a, averaged over m, plus the
+L2 term): the course's formula, independent of the engine's own loss code. For each
+parameter theta_i: g~_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps), and a set of
+entries passes when ||g - g~|| / (||g|| + ||g~||) is below the threshold (the course: 2e-7).
+
+Dropout: the masks are held fixed for every forward pass of one check (a generator
+re-seeded before each pass), so J is a smooth function of theta and can be checked.
+ReLU kinks: an entry whose +-eps perturbation flips the sign of a hidden pre-activation is
+not differentiable there; it is flagged and left out of the verdict instead of failing it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from dnncli.engine.activations import ReLU, SigmoidOutput, SoftmaxOutput, Tanh
+from dnncli.engine.network import Network
+from dnncli.errors import ConfigError
+from dnncli.registry import Registry
+
+FULL_LIMIT = 5000  # parameters: above it, --mode auto checks directions instead of every entry
+
+
+@dataclass
+class Problem:
+    """A network, its parameters and a small batch to check on."""
+
+    network: Network
+    theta: np.ndarray
+    X: np.ndarray
+    Y: np.ndarray
+    description: str
+    dropout_seed: int | None = None
+
+
+MODELS: Registry[Callable[[], Problem]] = Registry("--model")
+
+
+@MODELS.register("three_layer")
+def three_layer() -> Problem:
+    """The course's test case: LINEAR-RELU-LINEAR-RELU-LINEAR-SIGMOID, 4-5-3-1, 3 examples, seed 1."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(4, 3)
+    Y = np.array([[1.0, 1.0, 0.0]])
+    network = Network([4, 5, 3, 1], ReLU(), SigmoidOutput())
+    arrays = {}
+    for l, (n, p) in enumerate([(5, 4), (3, 5), (1, 3)], start=1):
+        arrays[f"W{l}"] = rng.randn(n, p)
+        arrays[f"b{l}"] = rng.randn(n, 1)
+    return Problem(network, network.layout.from_arrays(arrays), X, Y, "course test case 4-5-3-1, relu, sigmoid, 3 examples")
+
+
+def _random_problem(sizes, activation, output, *, lambd=0.0, keep_prob=None, m=8, seed=0, description=""):
+    rng = np.random.default_rng(seed)
+    network = Network(sizes, activation, output, lambd=lambd, keep_prob=keep_prob)
+    theta = rng.standard_normal(network.layout.size) * 0.5
+    X = rng.standard_normal((sizes[0], m))
+    classes = sizes[-1] if sizes[-1] > 1 else 2
+    labels = rng.integers(0, classes, m)
+    Y = labels[None, :].astype(float) if classes == 2 else np.eye(classes)[:, labels]
+    return Problem(network, theta, X, Y, description, dropout_seed=0 if keep_prob else None)
+
+
+@MODELS.register("deep")
+def deep() -> Problem:
+    """A deeper tanh network 5-8-8-8-8-1 with L2 (lambd 0.7)."""
+    return _random_problem([5, 8, 8, 8, 8, 1], Tanh(), SigmoidOutput(), lambd=0.7, seed=1,
+                           description="deep 5-8-8-8-8-1, tanh, sigmoid, L2 0.7, 8 examples")
+
+
+@MODELS.register("softmax")
+def softmax() -> Problem:
+    """A 4-class softmax network 6-7-4 with relu."""
+    return _random_problem([6, 7, 4], ReLU(), SoftmaxOutput(), seed=2,
+                           description="softmax 6-7-4, relu, 4 classes, 8 examples")
+
+
+@MODELS.register("dropout")
+def dropout() -> Problem:
+    """relu 4-6-5-1 with dropout (keep_prob 0.8, 0.6) and L2 0.3; masks held fixed."""
+    return _random_problem([4, 6, 5, 1], ReLU(), SigmoidOutput(), lambd=0.3, keep_prob=[0.8, 0.6], seed=3,
+                           description="4-6-5-1, relu, dropout keep_prob [0.8, 0.6], L2 0.3")
+
+
+# -- the check -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class TensorReport:
+    """One tensor: its own relative difference, and its share of the overall one (the verdict)."""
+
+    name: str
+    difference: float
+    share: float
+    worst_index: tuple[int, ...]
+    worst_error: float
+    kinks: int
+    checked: int
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Report:
+    description: str
+    mode: str
+    mode_reason: str
+    epsilon: float
+    threshold: float
+    difference: float
+    passed: bool
+    tensors: list[TensorReport] = field(default_factory=list)
+    directions: list[float] = field(default_factory=list)
+    cost: float = float("nan")
+    n_parameters: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
+    """J(theta): textbook cross-entropy on A_L plus L2, with the dropout masks held fixed."""
+    network, X, Y = problem.network, problem.X, problem.Y
+    m = X.shape[-1]
+    binary = isinstance(network.output, SigmoidOutput)
+
+    def J(theta: np.ndarray) -> float:
+        params = network.layout.split(theta)
+        A, _ = network.forward(params, X, _masks(problem))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if binary:
+                loss = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+            else:
+                loss = -np.sum(Y * np.log(A))
+        return float(loss / m + (network.l2_cost(params, m) if network.has_l2 else 0.0))
+
+    return J
+
+
+def _masks(problem: Problem):
+    return None if problem.dropout_seed is None else np.random.RandomState(problem.dropout_seed)
+
+
+def backprop(problem: Problem) -> np.ndarray:
+    """The engine's gradient (the thing under test), same masks as :func:`cost_fn`."""
+    network = problem.network
+    grads = np.zeros_like(problem.theta)
+    params = network.layout.split(problem.theta)
+    _, cache = network.forward(params, problem.X, _masks(problem))
+    network.backward(params, network.layout.split(grads), cache, problem.Y)
+    return grads
+
+
+def relative_difference(g: np.ndarray, approx: np.ndarray) -> float:
+    denominator = np.linalg.norm(g) + np.linalg.norm(approx)
+    return float(np.linalg.norm(g - approx) / denominator) if denominator > 0 else 0.0
+
+
+def _kink_signs(problem: Problem, theta: np.ndarray) -> np.ndarray | None:
+    if not isinstance(problem.network.activation, ReLU) and type(problem.network.activation).__name__ != "LeakyReLU":
+        return None
+    _, cache = problem.network.forward(problem.network.layout.split(theta), problem.X, _masks(problem))
+    return np.concatenate([np.ravel(Z > 0) for Z, _, _ in cache[1:-1]])
+
+
+def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, mode: str = "auto",
+          directions: int = 10, grad: np.ndarray | None = None, seed: int = 0) -> Report:
+    """Gradient check of ``problem``; ``grad`` overrides the engine's gradient (tests inject bugs)."""
+    if epsilon <= 0:
+        raise ConfigError("--epsilon", epsilon, "a positive number such as 1e-7")
+    if threshold <= 0:
+        raise ConfigError("--threshold", threshold, "a positive number such as 2e-7")
+    if mode not in ("auto", "full", "directional"):
+        raise ConfigError("--mode", mode, "one of auto, full, directional")
+    theta = problem.theta
+    P = theta.size
+    if mode == "auto":
+        mode, reason = ("full", f"{P} parameters <= {FULL_LIMIT}") if P <= FULL_LIMIT else (
+            "directional", f"{P} parameters > {FULL_LIMIT}: {directions} random directions")
+    else:
+        reason = "asked for"
+    J = cost_fn(problem)
+    g = backprop(problem) if grad is None else grad
+    notes = ["dropout masks held fixed for every forward pass of this check"] if problem.dropout_seed is not None else []
+    if mode == "directional":
+        rng = np.random.default_rng(seed)
+        diffs = []
+        for _ in range(directions):
+            u = rng.standard_normal(P)
+            u /= np.linalg.norm(u)
+            numeric = (J(theta + epsilon * u) - J(theta - epsilon * u)) / (2 * epsilon)
+            diffs.append(relative_difference(np.array([g @ u]), np.array([numeric])))
+        worst = max(diffs)
+        return Report(problem.description, mode, reason, epsilon, threshold, worst, worst < threshold,
+                      directions=diffs, cost=J(theta), n_parameters=P, notes=notes)
+    approx = np.zeros(P)
+    kink = np.zeros(P, dtype=bool)
+    for i in range(P):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += epsilon
+        minus[i] -= epsilon
+        approx[i] = (J(plus) - J(minus)) / (2 * epsilon)
+        signs_plus, signs_minus = _kink_signs(problem, plus), _kink_signs(problem, minus)
+        kink[i] = signs_plus is not None and bool(np.any(signs_plus != signs_minus))
+    tensors = []
+    scale = np.linalg.norm(g[~kink]) + np.linalg.norm(approx[~kink])
+    for entry in problem.network.layout.entries:
+        part = slice(entry.offset, entry.offset + entry.size)
+        ok = ~kink[part]
+        diff = relative_difference(g[part][ok], approx[part][ok])
+        errors = np.abs(g[part] - approx[part])
+        worst = int(np.argmax(np.where(ok, errors, -1.0)))
+        # A tensor with tiny gradients has a noisy relative difference of its own; its verdict is
+        # its share of the overall difference ||g_t - g~_t|| / (||g|| + ||g~||), which sums (in
+        # squares) to the overall difference, so the tensors that fail are the ones to blame.
+        share = float(np.linalg.norm((g[part] - approx[part])[ok]) / scale) if scale > 0 else 0.0
+        tensors.append(TensorReport(entry.name, diff, share, tuple(int(i) for i in np.unravel_index(worst, entry.shape)),
+                                    float(errors[worst]), int(np.sum(kink[part])), int(np.sum(ok)), share < threshold))
+    overall = relative_difference(g[~kink], approx[~kink])
+    if kink.any():
+        notes.append(f"{int(kink.sum())} entries sit within epsilon of a ReLU kink: flagged, left out of the verdict")
+    return Report(problem.description, mode, reason, epsilon, threshold, overall,
+                  overall < threshold and all(t.passed for t in tensors), tensors, cost=J(theta), n_parameters=P,
+                  notes=notes)
+
+
+def problem_from_config(config, examples: int = 8) -> Problem:
+    """The network a training config describes, on its first ``examples`` training examples."""
+    from dnncli.build import build
+
+    built = build(config)
+    ds = built.dataset
+    m = min(examples, ds.X_train.shape[-1])
+    keep = built.network.keep_prob
+    return Problem(built.network, built.theta, ds.X_train[:, :m], ds.Y_train[:, :m],
+                   f"{config.name}: {built.network.sizes}, {config.model.activation}, {m} examples",
+                   dropout_seed=0 if keep is not None else None)
