@@ -13,7 +13,7 @@ the best of ``--repeats`` is kept, so a busy machine penalises both alike. Read
 style" (the target is >= 5). ``--sklearn`` adds scikit-learn's MLPClassifier (same layers,
 Adam, batch 64, same number of epochs, but its own Glorot-uniform init and shuffling, so its
 accuracy differs) as a second baseline. The course-seeded runs print train accuracy 0.94 at
-10000 epochs. "course seeding" builds a RandomState per epoch (the assignments' streams);
+10000 epochs. "course seeding" re-seeds a RandomState every epoch (the assignments' streams);
 "numpy seeding" shuffles with one Generator, so the gap between the two is seeding cost.
 
     PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--sklearn]

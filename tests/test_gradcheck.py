@@ -107,3 +107,12 @@ def test_cli_checks_any_config():
     proc = dnn("--config", "configs/l2_overfit_moons.yaml", "--set", "model.hidden=[6,4]", "--examples", "10")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS" in proc.stdout and "[2, 6, 4, 1]" in proc.stdout
+
+
+def test_the_worst_entry_is_the_wrong_one():
+    problem = gc.three_layer()
+    g = gc.backprop(problem)
+    problem.network.layout.views(g)["W2"][1, 3] += 1.0
+    report = gc.check(problem, grad=g)
+    (wrong,) = [t for t in report.tensors if not t.passed]
+    assert (wrong.name, wrong.worst_index) == ("W2", (1, 3))

@@ -147,7 +147,7 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
     if not isinstance(raw, dict):
         raise ConfigError("config", raw, "a mapping of sections such as data:, model:, optimizer:")
     for key in raw:
-        if key not in TOP_KEYS:
+        if key not in TOP_KEYS and key != "search":  # search: is read by `dnn tune`; train trains the config as written
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
     name = raw.get("name", default_name)
     if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:

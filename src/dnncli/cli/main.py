@@ -9,6 +9,7 @@ from dnncli.cli.compare import compare_command
 from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.train import train_command
+from dnncli.cli.tune import tune_command
 
 app = typer.Typer(
     name="dnn",
@@ -22,6 +23,7 @@ app.command("compare")(compare_command)
 app.command("gradcheck")(gradcheck_command)
 app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
+app.command("tune")(tune_command)
 
 
 def _version(value: bool) -> None:

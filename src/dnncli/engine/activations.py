@@ -13,11 +13,16 @@ from dnncli.registry import Registry
 
 ACTIVATIONS: Registry[type] = Registry("model.activation")
 
+# Constants as 0-d arrays: a ufunc takes one about 0.2 µs faster than a Python float.
+ZERO, ONE = np.array(0.0), np.array(1.0)
+ZERO.flags.writeable = ONE.flags.writeable = False
+
 
 class Activation:
-    """Protocol: ``forward(Z) -> A`` and ``backward(dA, Z, A) -> dZ`` (may overwrite dA)."""
+    """Protocol: ``forward(Z, out=None) -> A`` (into ``out`` when given) and
+    ``backward(dA, Z, A) -> dZ`` (may overwrite dA)."""
 
-    def forward(self, Z: np.ndarray) -> np.ndarray:
+    def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         raise NotImplementedError
 
     def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
@@ -28,8 +33,8 @@ class Activation:
 class ReLU(Activation):
     """A = max(Z, 0);  dZ = dA * 1[Z > 0]  (derivative 0 at the kink, as the course)."""
 
-    def forward(self, Z):
-        return np.maximum(Z, 0.0)
+    def forward(self, Z, out=None):
+        return np.maximum(Z, ZERO, out=out)
 
     def backward(self, dA, Z, A):
         # 1[Z > 0] as floats is sign(A), A = max(Z, 0) being positive exactly where Z is;
@@ -44,8 +49,8 @@ class LeakyReLU(Activation):
     def __init__(self, alpha: float = 0.01):
         self.alpha = alpha
 
-    def forward(self, Z):
-        return np.where(Z > 0, Z, self.alpha * Z)
+    def forward(self, Z, out=None):
+        return into(out, np.where(Z > 0, Z, self.alpha * Z))
 
     def backward(self, dA, Z, A):
         return np.multiply(dA, np.where(Z > 0, 1.0, self.alpha), out=dA)
@@ -55,8 +60,8 @@ class LeakyReLU(Activation):
 class Tanh(Activation):
     """A = tanh(Z);  dZ = dA * (1 - A^2)."""
 
-    def forward(self, Z):
-        return np.tanh(Z)
+    def forward(self, Z, out=None):
+        return np.tanh(Z, out=out)
 
     def backward(self, dA, Z, A):
         return np.multiply(dA, 1.0 - A * A, out=dA)
@@ -66,18 +71,26 @@ class Tanh(Activation):
 class Sigmoid(Activation):
     """A = 1 / (1 + exp(-Z));  dZ = dA * A * (1 - A)."""
 
-    def forward(self, Z):
-        return sigmoid(Z)
+    def forward(self, Z, out=None):
+        return sigmoid(Z, out)
 
     def backward(self, dA, Z, A):
         return np.multiply(dA, A * (1.0 - A), out=dA)
 
 
-def sigmoid(Z: np.ndarray) -> np.ndarray:
-    A = np.negative(Z)
+def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    A = np.negative(Z, out=out)
     np.exp(A, out=A)
-    A += 1.0
-    return np.reciprocal(A, out=A)
+    np.add(A, ONE, A)
+    return np.reciprocal(A, A)
+
+
+def into(out: np.ndarray | None, A: np.ndarray) -> np.ndarray:
+    """``A``, copied into ``out`` when one is given."""
+    if out is None:
+        return A
+    out[...] = A
+    return out
 
 
 class SigmoidOutput:
@@ -96,7 +109,13 @@ class SigmoidOutput:
 
     def loss_sum(self, Z, A, Y):
         """Sum over examples (and output units) of the loss, one value per model."""
-        loss = np.logaddexp(0.0, Z)
+        # log(1 + exp(Z)) = max(Z, 0) + log1p(exp(-|Z|)), the formula of np.logaddexp(0, Z)
+        # (equal to 2 ulp, exactly log 2 at Z = 0) in a quarter less time: its loop is slow.
+        loss = np.abs(Z)
+        np.negative(loss, loss)
+        np.exp(loss, loss)
+        np.log1p(loss, loss)
+        loss += np.maximum(Z, ZERO)
         loss -= Y * Z
         return np.add.reduce(loss, axis=(-2, -1))  # np.sum without its Python-level dispatch
 

@@ -9,6 +9,12 @@ All parameters live in one contiguous float64 vector ``theta`` (shape (..., P); 
 axes are independent models) and :class:`Layout` hands out per-layer views, so an
 optimizer step is a few whole-vector operations and saving is one array.
 
+The bias rides in the matrix product: each activation carries a row of ones under it, so
+``Z_l = [W_l | b_l] @ [A_{l-1}; 1] = W_l @ A_{l-1} + b_l`` and ``[dW_l | db_l]^T = [A_{l-1}; 1] @ dZ_l^T``
+are one product each (on mini-batches a broadcast ``+ b_l`` or a sum over examples costs
+as much as the product itself). For that, layer l's n_l * (n_{l-1} + 1) entries are the
+row-major matrix ``[W_l | b_l]^T``: W_l column by column, then b_l.
+
 Regularization, in the course's form:
 - L2: cost += lambd/(2m) * sum_l sum(W_l^2); dW_l += lambd/m * W_l; biases untouched.
 - Inverted dropout on hidden layers only: D_l = (U < keep_prob_l) with U uniform [0, 1),
@@ -28,9 +34,12 @@ from dnncli.engine.activations import Activation
 
 @dataclass(frozen=True)
 class Entry:
+    """Tensor ``name`` of ``shape`` fills theta[..., offset : offset + size], in NumPy ``order``."""
+
     name: str
     shape: tuple[int, ...]
     offset: int
+    order: str = "C"
 
     @property
     def size(self) -> int:
@@ -39,22 +48,35 @@ class Entry:
 
 @dataclass(frozen=True)
 class Tensors:
-    """Per-layer views into one flat vector (parameters or gradients)."""
+    """Per-layer views into one flat vector (parameters or gradients), and that vector.
+
+    ``WbT[l]`` is the row-major block [W_l | b_l]^T of layer l, ``Wb[l]`` its transpose, and
+    ``W[l]``, ``b[l]`` the columns of ``Wb[l]`` (all views: transposing costs a call).
+    """
 
     W: list
     b: list
+    Wb: list
+    WbT: list
+    flat: np.ndarray
 
 
 class Layout:
-    """Where each tensor (W1, b1, W2, ...) sits inside the flat parameter vector."""
+    """Where each tensor (W1, b1, W2, ...) sits inside the flat parameter vector.
+
+    Layer l takes n_l * (n_{l-1} + 1) consecutive entries, the row-major block [W_l | b_l]^T:
+    W_l column by column (``order`` "F" in its :class:`Entry`), then b_l.
+    """
 
     def __init__(self, sizes: list[int]):
         self.sizes = list(sizes)
+        self.L = len(sizes) - 1
         entries, offset = [], 0
-        for l in range(1, len(sizes)):
-            for name, shape in ((f"W{l}", (sizes[l], sizes[l - 1])), (f"b{l}", (sizes[l], 1))):
-                entries.append(Entry(name, shape, offset))
-                offset += entries[-1].size
+        for l in range(1, self.L + 1):
+            n, n_prev = sizes[l], sizes[l - 1]
+            entries.append(Entry(f"W{l}", (n, n_prev), offset, order="F"))
+            entries.append(Entry(f"b{l}", (n, 1), offset + n * n_prev))
+            offset += n * (n_prev + 1)
         self.entries = entries
         self.size = offset
 
@@ -65,24 +87,29 @@ class Layout:
     def zeros(self, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
         return np.zeros(batch_shape + (self.size,))
 
-    def views(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-tensor views into ``theta`` (writing a view writes ``theta``)."""
-        batch = theta.shape[:-1]
-        out = {}
-        for e in self.entries:
-            view = theta[..., e.offset : e.offset + e.size].reshape(batch + e.shape)
-            assert np.shares_memory(view, theta)
-            out[e.name] = view
+    def blocks(self, theta: np.ndarray) -> list[np.ndarray]:
+        """Views [W_l | b_l]^T of shape (..., n_{l-1} + 1, n_l), for l = 1..L (index 0 unused)."""
+        batch, s = theta.shape[:-1], self.sizes
+        out = [None]
+        for W in self.entries[::2]:
+            l = len(out)
+            block = theta[..., W.offset : W.offset + (s[l - 1] + 1) * s[l]].reshape(batch + (s[l - 1] + 1, s[l]))
+            assert np.shares_memory(block, theta)
+            out.append(block)
         return out
 
-    def split(self, theta: np.ndarray) -> "Tensors":
-        """Views of theta as lists W[l], b[l] for l = 1..L (index 0 unused), for the hot loop."""
-        views = self.views(theta)
-        L = len(self.sizes) - 1
-        return Tensors(
-            W=[None] + [views[f"W{l}"] for l in range(1, L + 1)],
-            b=[None] + [views[f"b{l}"] for l in range(1, L + 1)],
-        )
+    def views(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-tensor views into ``theta`` (writing a view writes ``theta``)."""
+        tensors = self.split(theta)
+        return {name: view for l in range(1, self.L + 1)
+                for name, view in ((f"W{l}", tensors.W[l]), (f"b{l}", tensors.b[l]))}
+
+    def split(self, theta: np.ndarray) -> Tensors:
+        """Views of theta as lists W[l], b[l], Wb[l], WbT[l] for l = 1..L (index 0 unused)."""
+        WbT = self.blocks(theta)
+        Wb = [None] + [block.swapaxes(-1, -2) for block in WbT[1:]]
+        return Tensors(W=[None] + [block[..., :-1] for block in Wb[1:]],
+                       b=[None] + [block[..., -1:] for block in Wb[1:]], Wb=Wb, WbT=WbT, flat=theta)
 
     def to_arrays(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """Independent copies of every tensor, for saving (``params.npz``)."""
@@ -91,13 +118,43 @@ class Layout:
     def from_arrays(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
         """A flat vector built from named arrays; raises KeyError/ValueError on a mismatch."""
         theta = self.zeros()
-        views = self.views(theta)
-        for e in self.entries:
-            array = np.asarray(arrays[e.name], dtype=np.float64)
-            if array.shape != e.shape:
-                raise ValueError(f"{e.name} has shape {array.shape}, the network needs {e.shape}")
-            views[e.name][...] = array
+        for name, view in self.views(theta).items():
+            array = np.asarray(arrays[name], dtype=np.float64)
+            if array.shape != view.shape:
+                raise ValueError(f"{name} has shape {array.shape}, the network needs {view.shape}")
+            view[...] = array
         return theta
+
+
+class Cache(list):
+    """``cache[l] = (Z_l, A_l, D_l)`` for l = 1..L and ``cache[0] = (None, X, None)``.
+
+    ``work`` is the :class:`Workspace` whose buffers hold the Z_l and A_l of hidden layers.
+    """
+
+    work: "Workspace"
+
+
+class Workspace:
+    """Buffers reused by every pass on the same shapes (allocating them costs per call).
+
+    ``ones[l]`` is [A_l; 1] (its last row ones) and ``A[l]`` the view of its first n_l rows,
+    for l = 0..L-1; ``Z[l]`` holds Z_l for l = 1..L-1;
+    ``dA_ones[l]`` receives [W_{l+1} | b_{l+1}]^T @ dZ_{l+1}, whose first n_l rows ``dA[l]``
+    are dA_l, for l = 1..L-1; ``inv_m`` is 1/m.
+    """
+
+    def __init__(self, sizes: list[int], batch: tuple[int, ...], X_shape: tuple[int, ...]):
+        """``batch``: the leading axes of the hidden layers' arrays (models and X's own)."""
+        L, m = len(sizes) - 1, X_shape[-1]
+        self.ones = [np.empty((X_shape[:-2] if l == 0 else batch) + (sizes[l] + 1, m)) for l in range(L)]
+        for A_ones in self.ones:
+            A_ones[..., -1, :] = 1.0
+        self.A = [A_ones[..., :-1, :] for A_ones in self.ones]
+        self.Z = [None] + [np.empty(batch + (n, m)) for n in sizes[1:L]]
+        self.dA_ones = [None] + [np.empty(batch + (n + 1, m)) for n in sizes[1:L]]
+        self.dA = [None] + [dA_ones[..., :-1, :] for dA_ones in self.dA_ones[1:]]
+        self.inv_m = np.array(1.0 / m)  # 1/m as a 0-d array, which a ufunc takes faster than a float
 
 
 class Network:
@@ -113,35 +170,46 @@ class Network:
         self.lambd = lambd
         self.has_l2 = bool(np.any(np.asarray(lambd) != 0))
         self.keep_prob = None if keep_prob is None else list(keep_prob)
+        self._workspaces: dict[tuple, Workspace] = {}
 
     # -- forward ---------------------------------------------------------------
     def forward(self, params: Tensors, X: np.ndarray, dropout_rng=None):
-        """Return (A_L, cache). With ``dropout_rng`` (training) hidden units are dropped.
+        """Return (A_L, cache), a :class:`Cache`. With ``dropout_rng`` (training) hidden units drop.
 
-        ``cache[l] = (Z_l, A_l, D_l)`` for l = 1..L (D_l the dropout mask or None) and
-        ``cache[0] = (None, X, None)``.
+        The hidden layers' Z_l and A_l live in buffers this network reuses: they stay valid
+        until its next forward pass on the same shapes (A_L and Z_L are always new arrays),
+        so one Network object serves one thread at a time.
         """
-        matmul = matmul_for(params.W[1], X)
+        Wb, L, g = params.Wb, self.L, self.activation.forward
+        matmul = matmul_for(Wb[1], X)
         dropout = self.keep_prob is not None and dropout_rng is not None
-        L, W, b, g = self.L, params.W, params.b, self.activation.forward
-        A = X
-        cache = [(None, X, None)]
+        work = self.workspace(Wb[1].shape[:-2], X.shape)
+        work.A[0][...] = X  # [X; 1]
+        cache = Cache([(None, X, None)])
         for l in range(1, L):  # hidden layers
-            Z = matmul(W[l], A)
-            Z += b[l]
-            A = g(Z)
+            Z, A = work.Z[l], work.A[l]
+            matmul(Wb[l], work.ones[l - 1], out=Z)
+            g(Z, out=A)
             D = None
             if dropout:
                 keep = self.keep_prob[l - 1]
                 D = dropout_rng.random(A.shape) < keep
-                A = A * D
+                A *= D
                 A /= keep
             cache.append((Z, A, D))
-        Z = matmul(W[L], A)  # output layer
-        Z += b[L]
+        Z = matmul(Wb[L], work.ones[L - 1])  # output layer
         A = self.output.forward(Z)
         cache.append((Z, A, None))
+        cache.work = work
         return A, cache
+
+    def workspace(self, batch: tuple[int, ...], X_shape: tuple[int, ...]) -> Workspace:
+        """The buffers for parameters with leading axes ``batch`` and an input X of ``X_shape``."""
+        work = self._workspaces.get((batch, X_shape))
+        if work is None:
+            batch_shape = np.broadcast_shapes(batch, X_shape[:-2])
+            work = self._workspaces[(batch, X_shape)] = Workspace(self.sizes, batch_shape, X_shape)
+        return work
 
     def predict(self, params: Tensors, X: np.ndarray) -> np.ndarray:
         A, _ = self.forward(params, X)
@@ -165,36 +233,37 @@ class Network:
         return self.loss_sum(A, cache, Y) / m + self.l2_cost(params, m)
 
     # -- backward --------------------------------------------------------------
-    def backward(self, params: Tensors, grads: Tensors, cache, Y: np.ndarray) -> None:
+    def backward(self, params: Tensors, grads: Tensors, cache: Cache, Y: np.ndarray) -> None:
         """Write dW_l, db_l (averaged over the m examples) into the ``grads`` views.
 
         dZ_L = A_L - Y; dW_l = 1/m dZ_l @ A_{l-1}^T (+ lambd/m W_l); db_l = 1/m sum over examples
         of dZ_l; dA_{l-1} = W_l^T @ dZ_l (masked as in the forward pass); dZ_{l-1} = g'(dA_{l-1}).
-        The 1/m is applied where the course applies it (not once to dZ_L): with zeros init the
-        sum of the +-0.5 errors is then exactly 0, and the cost stays exactly log 2 as published.
+        The 1/m is applied where the course applies it, to the sums dW_l and db_l (not once to
+        dZ_L): with zeros init the sum of the +-0.5 errors is then exactly 0, and the cost stays
+        exactly log 2 as published.
         """
         m = Y.shape[-1]
-        inv_m = 1.0 / m
-        W, dW, db, g = params.W, grads.W, grads.b, self.activation
+        WbT, dWbT, g, work = params.WbT, grads.WbT, self.activation, cache.work
         dZ = cache[-1][1] - Y
-        matmul = matmul_for(W[1], dZ)
+        matmul = matmul_for(dWbT[1], dZ)
+        two_d = matmul is np.dot  # then .T transposes, at half the cost of .swapaxes(-1, -2)
         for l in range(self.L, 0, -1):
-            A_prev = cache[l - 1][1]
-            matmul(dZ, A_prev.swapaxes(-1, -2), out=dW[l])
-            dW[l] *= inv_m
-            if self.has_l2:
-                dW[l] += (self.lambd / m) * W[l]
-            # np.add.reduce is what np.sum calls, without np.sum's Python-level dispatch.
-            np.add.reduce(dZ, axis=-1, keepdims=True, out=db[l])
-            db[l] *= inv_m
+            dZ_T = dZ.T if two_d else dZ.swapaxes(-1, -2)
+            matmul(work.ones[l - 1], dZ_T, out=dWbT[l])  # m * [dW_l | db_l]^T
             if l > 1:
-                dA = matmul(W[l].swapaxes(-1, -2), dZ)
+                # [W_l | b_l]^T @ dZ_l has dA_{l-1} in its first rows (the last belongs to the ones).
+                matmul(WbT[l], dZ, out=work.dA_ones[l - 1])
+                dA = work.dA[l - 1]
                 Z_prev, A_prev, D_prev = cache[l - 1]
                 if D_prev is not None:
                     dA *= D_prev
                     dA /= self.keep_prob[l - 2]
                     A_prev = g.forward(Z_prev)  # g' needs the activation before dropout (tanh: 1 - A^2)
                 dZ = g.backward(dA, Z_prev, A_prev)
+        np.multiply(grads.flat, work.inv_m, out=grads.flat)  # the 1/m of every dW_l and db_l at once
+        if self.has_l2:
+            for l in range(1, self.L + 1):
+                grads.W[l] += (self.lambd / m) * params.W[l]
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):

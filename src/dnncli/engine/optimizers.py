@@ -9,7 +9,8 @@ Hyperparameters only appear in arithmetic, so scalars and per-model arrays both 
 Each operation writes into a preallocated vector given as the ufunc's third positional
 argument, ``np.multiply(a, b, out)`` (the same as ``out=out``, but cheaper to pass): on
 the tiny vectors of small networks a step costs per call, not per element. The order of
-operations is the course's, so results match its code bit for bit.
+operations is the course's (so results match its code bit for bit), except in Adam, which
+folds its bias corrections into two scalars (equal to rounding).
 """
 
 from __future__ import annotations
@@ -176,23 +177,33 @@ class Adam(Optimizer):
         super().__init__(learning_rate)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
 
+    def init_state(self, theta):
+        super().init_state(theta)
+        # v and s are the two rows of one array, and so are g and g^2 and the constant factors,
+        # so that one multiply and one add update both moments (two operations fewer per step).
+        shape = (2,) + theta.shape
+        self._moments, self._g = np.zeros(shape), np.empty(shape)
+        self._g_rows = (self._g[0], self._g[1])
+        self.state = {"v": self._moments[0], "s": self._moments[1]}
+        self._betas = np.stack([np.broadcast_to(self.beta1, theta.shape), np.broadcast_to(self.beta2, theta.shape)])
+        self._one_minus_betas = 1 - self._betas
+
     def update(self, theta, g, learning_rate):
-        v, s, tmp = self.state["v"], self.state["s"], self._tmp
-        beta1, beta2, t = self.beta1, self.beta2, self.t
+        moments, G, (G_v, G_s), tmp = self._moments, self._g, self._g_rows, self._tmp
+        v, s = self.state["v"], self.state["s"]
         # The bias corrections folded into two factors per step (Kingma & Ba, section 2):
         # lr * v_hat / (sqrt(s_hat) + epsilon) == lr_t * v / (sqrt(s) + epsilon_t), with
-        # lr_t = lr * sqrt(1-beta2^t) / (1-beta1^t) and epsilon_t = epsilon * sqrt(1-beta2^t):
-        # two whole-vector operations fewer. Scalars become 0-d arrays (see ``operand``).
-        root = (1 - beta2**t) ** 0.5
-        lr_t, epsilon_t = operand(learning_rate * root / (1 - beta1**t)), operand(self.epsilon * root)
-        np.multiply(v, operand(beta1), v)      # v = beta1*v + (1-beta1)*g
-        np.multiply(g, operand(1 - beta1), tmp)
-        np.add(v, tmp, v)
-        np.multiply(s, operand(beta2), s)      # s = beta2*s + (1-beta2)*g^2
-        np.multiply(g, g, tmp)
-        np.multiply(tmp, operand(1 - beta2), tmp)
-        np.add(s, tmp, s)
-        np.sqrt(s, tmp)                        # theta = theta - lr_t * v / (sqrt(s) + epsilon_t)
+        # lr_t = lr * sqrt(1-beta2^t) / (1-beta1^t) and epsilon_t = epsilon * sqrt(1-beta2^t),
+        # two whole-vector operations fewer.
+        root = (1 - self.beta2**self.t) ** 0.5
+        lr_t = operand(learning_rate * root / (1 - self.beta1**self.t))
+        epsilon_t = operand(self.epsilon * root)
+        G_v[...] = g                            # (v, s) = (beta1, beta2)*(v, s) + (1-beta1, 1-beta2)*(g, g^2)
+        np.multiply(g, g, G_s)
+        np.multiply(moments, self._betas, moments)
+        np.multiply(G, self._one_minus_betas, G)
+        np.add(moments, G, moments)
+        np.sqrt(s, tmp)                         # theta = theta - lr_t * v / (sqrt(s) + epsilon_t)
         np.add(tmp, epsilon_t, tmp)
         np.divide(v, tmp, tmp)
         np.multiply(tmp, lr_t, tmp)
@@ -201,4 +212,4 @@ class Adam(Optimizer):
 
 def operand(x) -> np.ndarray:
     """``x`` as an array: a ufunc takes a 0-d array about 0.2 µs faster than a Python float."""
-    return np.asarray(x, dtype=np.float64)
+    return np.asarray(x)

@@ -3,6 +3,7 @@
 The cost recorded for an epoch is the mean per-example loss over all the epoch's
 mini-batches (summed, divided by m), plus the L2 term at the start of the epoch, so
 curves of different batch sizes are comparable (the course's Optimization assignment).
+Each batch's loss is that of its forward pass (the parameters before its update step).
 A non-finite cost stops the run as ``diverged``; Ctrl-C stops it as ``interrupted``
 after the current step (NumPy's in-place updates are never left half done).
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dnncli.engine.minibatches import minibatches
+from dnncli.engine.minibatches import batch_slices, shuffled
 from dnncli.engine.network import Network
 
 COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
@@ -106,21 +107,27 @@ def fit(
             test_acc = float(np.mean(accuracy(network, params, X_test, test_labels)))
             evals.append((e, train_acc, test_cost, test_acc))
 
+    # The loss is summed once per epoch, from each batch's Z_L copied into the columns of
+    # Z_epoch (a copy costs a fraction of a loss evaluation on a mini-batch).
+    slices = batch_slices(m, batch_size)
+    Z_epoch = np.empty(np.broadcast_shapes(theta.shape[:-1], X.shape[:-2]) + (network.sizes[-1], m))
     # The hot loop: bound methods looked up once (attribute look-ups are a visible share of
     # a step on mini-batches of 64).
-    forward, loss_sum, backward, step = network.forward, network.loss_sum, network.backward, optimizer.step
+    forward, backward, step = network.forward, network.backward, optimizer.step
+    loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
     # A NaN or inf is reported once, as the status "diverged", not as NumPy warnings.
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         try:
             for epoch in range(epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
-                loss = 0.0
-                for X_b, Y_b in minibatches(X, Y, batch_size, seeding.shuffle_rng(epoch)):
-                    A, cache = forward(params, X_b, seeding.dropout_rng() if dropout else None)
-                    loss += loss_sum(A, cache, Y_b)
-                    backward(params, grads, cache, Y_b)
+                X_e, Y_e = (X, Y) if batch_size is None else shuffled(X, Y, seeding.shuffle_rng(epoch))
+                for k in slices:
+                    A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None)
+                    Z_epoch[..., k] = cache[-1][0]
+                    backward(params, grads, cache, Y_e[..., k])
                     step(theta, dtheta, learning_rate)
+                loss = loss_sum(Z_epoch, None, Y_e)
                 cost = mean(loss / m + l2)
                 costs[epoch], rates[epoch] = cost, mean(learning_rate)
                 if not math.isfinite(cost):  # a NaN or inf in any model's cost makes the mean so

@@ -220,7 +220,7 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
         # its share of the overall difference ||g_t - g~_t|| / (||g|| + ||g~||), which sums (in
         # squares) to the overall difference, so the tensors that fail are the ones to blame.
         share = float(np.linalg.norm((g[part] - approx[part])[ok]) / scale) if scale > 0 else 0.0
-        tensors.append(TensorReport(entry.name, diff, share, tuple(int(i) for i in np.unravel_index(worst, entry.shape)),
+        tensors.append(TensorReport(entry.name, diff, share, tuple(int(i) for i in np.unravel_index(worst, entry.shape, order=entry.order)),
                                     float(errors[worst]), int(np.sum(kink[part])), int(np.sum(ok)), share < threshold))
     overall = relative_difference(g[~kink], approx[~kink])
     if kink.any():

@@ -1,0 +1,276 @@
+"""`dnn tune`: search spaces, sampling on the right scale, narrowing, the tune directory, failures, resume, CLI."""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from dnncli.config import load_config
+from dnncli.errors import ConfigError
+from dnncli.experiments.tune import (TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, split_validation,
+                                     tune)
+from dnncli.search import Param, narrow, parse_params, parse_space
+
+TINY = ["training.epochs=30", "data.n_samples=80", "data.n_test=40", "training.eval_every=10"]
+CONFIG = "configs/tune_moons.yaml"
+
+
+def write_config(tmp_path, search: str, base: str = "") -> str:
+    path = tmp_path / "tune_me.yaml"
+    path.write_text((base or "data: {name: moons, n_samples: 80, n_test: 40}\ntraining: {epochs: 30, eval_every: 10}\n")
+                    + "search:\n" + search)
+    return str(path)
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# -- the search space -------------------------------------------------------------------
+def test_parse_every_kind():
+    space = parse_space({
+        "optimizer.learning_rate": {"log": [1.0e-4, 1.0]},
+        "optimizer.beta1": {"one_minus_log": [0.9, 0.999]},
+        "regularization.l2": {"uniform": [0.0, 1.0]},
+        "training.epochs": {"int": [10, 1000], "log": True},
+        "model.hidden": {"choice": [[5, 2], [10, 5], [20, 10, 5]]},
+        "training.batch_size": {"choice": [32, 64, 128]},
+        "optimizer.beta2": {"log": ["1e-4", "0.5"]},  # YAML reads 1e-4 (no dot) as text
+    })
+    assert space["optimizer.learning_rate"].scale == "log" and space["optimizer.beta1"].scale == "one_minus_log"
+    assert space["regularization.l2"].scale == "linear" and space["training.epochs"].scale == "log"
+    assert space["model.hidden"].scale == "category" and space["optimizer.beta2"].low == 1e-4
+    hidden = space["model.hidden"]
+    assert hidden.decode(hidden.labels()[2]) == [20, 10, 5] and hidden.labels()[0] == "[5, 2]"
+    beta1 = space["optimizer.beta1"].distribution()
+    assert beta1.log and (beta1.low, beta1.high) == pytest.approx((0.001, 0.1))
+
+
+@pytest.mark.parametrize("search, fragment", [
+    ("  optimizer.learing_rate: {log: [1.0e-4, 1.0]}\n", "did you mean 'learning_rate'"),
+    ("  optimizer.learning_rate.x: {log: [1.0e-4, 1.0]}\n", "a mapping, to set a key inside it"),
+    ("  optimizer.learning_rate: {log: [0.1, 0.1]}\n", "empty or inverted"),
+    ("  optimizer.learning_rate: {log: [1.0, 1.0e-4]}\n", "empty or inverted"),
+    ("  optimizer.learning_rate: {log: [0.0, 1.0]}\n", "must stay above 0"),
+    ("  training.epochs: {int: [0, 100], log: true}\n", "must stay above 0"),
+    ("  optimizer.beta1: {one_minus_log: [0.9, 1.0]}\n", "below 1"),
+    ("  optimizer.learning_rate: {logg: [1.0e-4, 1.0]}\n", "did you mean 'log'"),
+    ("  optimizer.learning_rate: {log: [1.0e-4, 1.0], uniform: [0, 1]}\n", "exactly one of"),
+    ("  optimizer.learning_rate: {log: [1.0e-4]}\n", "a list [low, high]"),
+    ("  optimizer.learning_rate: {log: [a, 1]}\n", "two numbers"),
+    ("  optimizer.learning_rate: 0.1\n", "one of log, one_minus_log"),
+    ("  training.epochs: {int: [1.5, 10]}\n", "two integers"),
+    ("  training.batch_size: {choice: []}\n", "non-empty list"),
+    ("  training.batch_size: {choice: [32, 32]}\n", "each choice once"),
+    ("  training.batch_size: {choice: [32, 0]}\n", "at 0: input should be greater than or equal to 1"),
+    ("  regularization.keep_prob: {uniform: [0.5, 1.5]}\n", "at 1.5"),
+    ("  {}\n", "a search: block in the config or --param"),
+    ("  [optimizer.learning_rate]\n", "a mapping of dotted config paths"),
+])
+def test_every_bad_space_is_one_config_error(tmp_path, search, fragment):
+    with pytest.raises(ConfigError, match=re_escape(fragment)) as info:
+        read_tune_config(write_config(tmp_path, search))
+    assert "\n" not in str(info.value)
+
+
+def re_escape(text):
+    import re
+
+    return re.escape(text)
+
+
+def test_no_search_block_and_param_options(tmp_path):
+    path = tmp_path / "plain.yaml"
+    path.write_text("training: {epochs: 30}\n")
+    with pytest.raises(ConfigError, match="search"):
+        read_tune_config(path)
+    config, space = read_tune_config(path, params=["optimizer.learning_rate={log: [1e-4, 1]}"])
+    assert list(space) == ["optimizer.learning_rate"] and space["optimizer.learning_rate"].low == 1e-4
+    with pytest.raises(ConfigError, match="PATH=SPEC"):
+        parse_params(["optimizer.learning_rate"])
+
+
+# -- sampling on the right scale ------------------------------------------------------------
+def sample(params: list[Param], n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Sample as the tune does: Optuna's random sampler, ask with our distributions, decode."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    dists = {p.path: p.distribution() for p in params}
+    asked = [study.ask(dists).params for _ in range(n)]
+    return {p.path: np.array([p.decode(a[p.path]) for a in asked]) for p in params}
+
+
+def test_log_is_uniform_per_decade_and_one_minus_log_per_nine():
+    lr = Param("optimizer.learning_rate", "log", 1e-4, 1.0)
+    beta = Param("optimizer.beta1", "one_minus_log", 0.9, 0.999)
+    n = 4000
+    s = sample([lr, beta], n)
+    assert np.all((s[lr.path] >= 1e-4) & (s[lr.path] <= 1.0))
+    counts = np.histogram(np.log10(s[lr.path]), bins=4, range=(-4, 0))[0]
+    expected = n / 4
+    chi2 = float(np.sum((counts - expected) ** 2 / expected))
+    assert chi2 < 16.3, counts  # chi-square, 3 degrees of freedom: p = 0.001
+    b = s[beta.path]
+    assert np.all((b >= 0.9) & (b <= 0.999))
+    low, high = np.sum(b < 0.99), np.sum(b >= 0.99)
+    assert abs(low - high) < 3.3 * math.sqrt(n), (low, high)  # as many in [0.99, 0.999] as in [0.9, 0.99]
+    uniform = sample([Param("x", "uniform", 0.9, 0.999)], n)["x"]
+    assert np.sum(uniform >= 0.99) < n / 5  # a uniform beta would leave the top decade almost empty
+
+
+# -- narrowing ----------------------------------------------------------------------------
+def test_narrow_spans_the_values_on_their_own_scale_inside_the_range():
+    lr = Param("lr", "log", 1e-4, 1.0)
+    assert (narrow(lr, [1e-3, 3e-3, 1e-2]).low, narrow(lr, [1e-3, 3e-3, 1e-2]).high) == pytest.approx((1e-3, 1e-2))
+    one = narrow(lr, [1e-3])  # a single value: widened to 5% of the 4 decades, geometrically around it
+    assert (one.low, one.high) == pytest.approx((1e-3 / 10**0.1, 1e-3 * 10**0.1))
+    edge = narrow(lr, [1.0])
+    assert edge.high == 1.0 and edge.low == pytest.approx(10**-0.2)  # shifted inside, never past the end
+    beta = Param("b", "one_minus_log", 0.9, 0.999)
+    near = narrow(beta, [0.99])
+    assert (1 - near.high, 1 - near.low) == pytest.approx((0.01 / 10**0.05, 0.01 * 10**0.05))
+    assert narrow(Param("e", "int", 1, 1000, log=True), [10, 20]).low == 10
+    assert narrow(Param("e", "int", 1, 100), [10.4, 20.2]).high == 21
+    choice = Param("c", "choice", choices=(1, 2))
+    assert narrow(choice, [1]) is choice
+
+
+def test_narrowed_space_spans_the_top_fifth_with_ties_broken_by_cost():
+    rng = np.random.default_rng(0)
+    space = {"lr": Param("lr", "log", 1e-4, 1.0), "beta": Param("beta", "one_minus_log", 0.8, 0.999)}
+    rows = [{"trial": i, "status": "completed", "lr": float(10 ** rng.uniform(-4, 0)), "beta": float(1 - 10 ** rng.uniform(-3, np.log10(0.2))),
+             "val_accuracy": round(float(rng.uniform(0.5, 1.0)), 1), "val_cost": float(rng.uniform(0.1, 1))} for i in range(20)]
+    rows.append({"trial": 20, "status": "diverged", "lr": 0.9, "beta": 0.81, "val_accuracy": None, "val_cost": None})
+    ranked = rank(rows, "val_accuracy")
+    assert all((a["val_accuracy"], -a["val_cost"]) >= (b["val_accuracy"], -b["val_cost"]) for a, b in zip(ranked, ranked[1:]))
+    top = ranked[:4]  # 20% of the 20 scored trials
+    narrowed = narrowed_space(space, rows, "val_accuracy")
+    for key in space:
+        values = [r[key] for r in top]
+        assert narrowed[key].low == pytest.approx(min(values)) and narrowed[key].high == pytest.approx(max(values))
+        assert space[key].low <= narrowed[key].low < narrowed[key].high <= space[key].high
+    assert narrowed_space(space, rows[-1:], "val_accuracy") == space  # nothing scored: nothing to narrow around
+    assert stage_ends(40, 2) == [20, 40] and stage_ends(7, 3) == [2, 5, 7]
+
+
+def test_validation_split_is_stratified_and_seeded():
+    from dnncli.build import build_dataset
+
+    ds = build_dataset(load_config(CONFIG))
+    rest, X_val, Y_val = split_validation(ds, 0.2, 3)
+    assert X_val.shape[1] == 60 and rest.X_train.shape[1] == 240 and rest.X_test is ds.X_test
+    assert Y_val.mean() == pytest.approx(ds.Y_train.mean())
+    again = split_validation(ds, 0.2, 3)[1]
+    assert np.array_equal(X_val, again)
+    columns = {tuple(c) for c in np.concatenate([rest.X_train, X_val], axis=1).T}
+    assert len(columns) == 300  # a partition of the training columns
+
+
+# -- end to end ------------------------------------------------------------------------------
+def test_tiny_tune_writes_every_file(tmp_path):
+    result = tune(CONFIG, overrides=TINY, trials=6, stages=2, top=2, jobs=2, out=tmp_path)
+    out = result.out_dir
+    assert out.parent == tmp_path and "-tune-tune_moons" in out.name
+    for name in ("trials.csv", "best.yaml", "report.md", "search.png", "tune.yaml", "study.db"):
+        assert (out / name).is_file(), name
+    rows = read_csv(out / "trials.csv")
+    assert len(rows) == 6 and [r["stage"] for r in rows] == ["1"] * 3 + ["2"] * 3
+    for column in ("optimizer.learning_rate", "optimizer.beta1", "val_accuracy", "status", "seconds"):
+        assert column in rows[0]
+    ranges = result.stage_ranges[2]
+    for r in rows[3:]:  # stage 2 sampled inside its narrowed range
+        lo, hi = ranges["optimizer.learning_rate"]
+        assert lo <= float(r["optimizer.learning_rate"]) <= hi
+    best = load_config(out / "best.yaml")
+    assert best.optimizer.learning_rate == pytest.approx(result.best["optimizer.learning_rate"])
+    assert best.training.epochs == 30 and best.name == "tune_moons_tuned"
+    assert [r["dir"] for r in result.top] == [f"trial-{r['trial']:04d}" for r in result.top]
+    for r in result.top:
+        metrics = json.loads((out / r["dir"] / "metrics.json").read_text())
+        assert metrics["val_accuracy"] == r["val_accuracy"] and (out / r["dir"] / "params.npz").is_file()
+    assert result.baseline["status"] == "completed" and result.baseline["val_accuracy"] is not None
+    assert "dnn train" in (out / "report.md").read_text()
+
+
+def test_failed_and_diverged_trials_are_recorded_and_skipped(tmp_path):
+    base = ("data: {name: blobs, n_samples: 40, centers: 2, n_test: 0}\noptimizer: {name: gd, learning_rate: 0.01}\n"
+            "training: {epochs: 20, eval_every: 10}\n")
+    path = write_config(tmp_path, "  data.centers: {choice: [2, 3, 50]}\n  optimizer.learning_rate: {choice: [0.01, 0.02, 1.0e+300]}\n", base)
+    result = tune(path, trials=10, stages=1, top=1, jobs=1, out=tmp_path, plots=False)
+    statuses = [r["status"] for r in result.rows]
+    assert len(statuses) == 10 and {"completed", "failed", "diverged"} <= set(statuses)
+    failed = next(r for r in result.rows if r["status"] == "failed")
+    assert failed["data.centers"] == 50 and "50" in failed["message"]
+    assert result.best["status"] == "completed" and result.best["data.centers"] in (2, 3)
+    assert result.best["optimizer.learning_rate"] < 1
+    csv_rows = read_csv(result.out_dir / "trials.csv")
+    assert sorted(r["status"] for r in csv_rows) == sorted(statuses)
+
+
+def test_resume_continues_without_redoing_finished_trials(tmp_path):
+    first = tune(CONFIG, overrides=TINY, trials=4, stages=2, top=1, jobs=1, out=tmp_path, plots=False)
+    before = read_csv(first.out_dir / "trials.csv")
+    again = tune(resume=first.out_dir, trials=8, jobs=1, plots=False)
+    after = read_csv(first.out_dir / "trials.csv")
+    assert again.out_dir == first.out_dir and len(after) == 8 and after[:4] == before
+    assert again.settings["trials"] == 8 and again.settings["stages"] == 2
+    assert len({r["optimizer.learning_rate"] for r in after}) == 8  # new samples, not the first ones again
+    with pytest.raises(ConfigError, match="validation"):
+        tune(resume=first.out_dir, validation=0.3)
+
+
+def test_an_interrupted_tune_resumes_and_resamples_only_what_did_not_finish(tmp_path):
+    def stop_after_two(done, total, best):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TuneInterrupted, match="resume with: dnn tune --resume"):
+        tune(CONFIG, overrides=TINY, trials=5, stages=1, jobs=1, out=tmp_path, plots=False, progress=stop_after_two)
+    out = next(tmp_path.iterdir())
+    rows = read_csv(out / "trials.csv")
+    assert sorted(r["status"] for r in rows) == ["completed"] * 2 + ["interrupted"] * 3
+    tune(resume=out, jobs=1, plots=False)
+    after = read_csv(out / "trials.csv")
+    assert len(after) == 8 and sum(r["status"] == "completed" for r in after) == 5  # 3 sampled again
+    assert [r for r in after[:5] if r["status"] == "completed"] == [r for r in rows if r["status"] == "completed"]
+    assert [r["status"] for r in after[5:]] == ["completed"] * 3
+
+
+# -- CLI -----------------------------------------------------------------------------------------
+def test_cli_bad_search_space_exits_2(tmp_path):
+    path = write_config(tmp_path, "  optimizer.learning_rate: {log: [0, 1]}\n")
+    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "tune", path, "--out", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "search.optimizer.learning_rate" in proc.stderr and "above 0" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert not list(tmp_path.glob("*-tune-*"))
+
+
+def test_cli_json(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "tune", CONFIG, *sum((["--set", s] for s in TINY), []),
+                           "--trials", "3", "--stages", "1", "--top", "1", "--jobs", "1", "--out", str(tmp_path), "--json"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert len(summary["top"]) == 1 and summary["settings"]["trials"] == 3 and summary["best_config"].endswith("best.yaml")
+
+
+@pytest.mark.parametrize("option, fragment", [({"trials": 0}, "--trials"), ({"stages": 5, "trials": 4}, "--stages"),
+                                              ({"validation": 1.0}, "--validation"), ({"metric": "test_accuracy"}, "never chooses"),
+                                              ({"sampler": "grid"}, "--sampler")])
+def test_bad_options_are_config_errors_before_any_directory(tmp_path, option, fragment):
+    with pytest.raises(ConfigError, match=re_escape(fragment)):
+        tune(CONFIG, overrides=TINY, out=tmp_path, **option)
+    assert not list(tmp_path.iterdir())
+
+
+def test_tpe_sampler_runs_in_rounds(tmp_path):
+    result = tune(CONFIG, overrides=TINY, trials=6, stages=2, sampler="tpe", top=1, jobs=1, out=tmp_path, plots=False)
+    assert [r["stage"] for r in result.rows] == [1, 1, 1, 2, 2, 2] and result.best is not None
