@@ -117,3 +117,20 @@ def test_an_unreachable_scheduler_is_a_quick_clear_error():
     with pytest.raises(DnnError, match="cannot reach"):
         DaskExecutor(f"tcp://127.0.0.1:{free_port()}", timeout=2)
     assert time.time() - start_time < 10
+
+
+def test_tune_on_a_cluster_gives_the_local_trials(cluster, tmp_path):
+    from dnncli.experiments.tune import tune
+
+    address, _ = cluster
+    overrides = ["training.epochs=50", "data.n_samples=100"]
+    remote = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, scheduler=address,
+                  out=tmp_path / "remote", plots=False)
+    local = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, jobs=1,
+                 out=tmp_path / "local", plots=False)
+
+    def rows(result):
+        return sorted((r["trial"], r["status"], r["val_accuracy"]) for r in result.rows)
+
+    assert rows(remote) == rows(local)
+    assert (remote.out_dir / "trials.csv").exists() and (remote.out_dir / "best.yaml").exists()

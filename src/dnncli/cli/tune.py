@@ -22,6 +22,7 @@ def tune_command(
     sampler: str | None = typer.Option(None, "--sampler", help="random | tpe, Optuna's Bayesian sampler (default: random)."),
     top: int | None = typer.Option(None, "--top", help="Best trials listed and given a run directory (default: 5)."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Run trials on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the tune directory is created."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.db); --trials may raise the total."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
@@ -34,7 +35,7 @@ def tune_command(
         show = not quiet and not as_json and sys.stdout.isatty()
         with _Bar(show) as progress:
             result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,
-                          validation=validation, metric=metric, sampler=sampler, top=top, jobs=jobs, out=out,
+                          validation=validation, metric=metric, sampler=sampler, top=top, jobs=jobs, scheduler=scheduler, out=out,
                           resume=resume, command=["dnn", *sys.argv[1:]], progress=progress)
     if as_json:
         keep = ("trial", "stage", *result.space, "status", "val_accuracy", "val_cost", "train_accuracy", "test_accuracy", "seconds")

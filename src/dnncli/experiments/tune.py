@@ -244,6 +244,7 @@ def tune(
     sampler: str | None = None,
     top: int | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,
     out: str | Path = "runs",
     resume: str | Path | None = None,
     command: list[str] | None = None,
@@ -257,7 +258,7 @@ def tune(
         out_dir, study, base, space, settings = _start(config, list(overrides), list(params), given, out)
     else:
         out_dir, study, base, space, settings = _reopen(Path(resume), config, list(overrides), list(params), given)
-    pool = execution.executor(jobs)
+    pool = execution.executor(jobs, scheduler)
     outcomes: dict[int, Outcome] = {}
     try:
         _search(study, base, space, settings, pool, jobs, outcomes, progress)
@@ -267,7 +268,11 @@ def tune(
         done = sum(r["status"] in COUNTED for r in trial_rows(study, space))
         raise TuneInterrupted(f"interrupted after {done} of {settings['trials']} trials; "
                               f"resume with: dnn tune --resume {out_dir}") from None
-    return _write_outputs(out_dir, study, base, space, settings, outcomes, pool, command, plots=plots)
+    try:
+        return _write_outputs(out_dir, study, base, space, settings, outcomes, pool, command, plots=plots)
+    finally:
+        if scheduler:
+            pool.shutdown()
 
 
 def _start(config, overrides, params, given, out):
