@@ -34,14 +34,19 @@ def build_dataset(config: RunConfig) -> Dataset:
 
 def build_network(config: RunConfig, dataset: Dataset) -> Network:
     sizes = [dataset.n_features, *config.model.hidden, 1 if dataset.binary else dataset.n_classes]
-    keep = config.regularization.keep_prob
-    keep_prob = keep if isinstance(keep, list) else [keep] * len(config.model.hidden)
+    reg, n_hidden = config.regularization, len(config.model.hidden)
+    keep = reg.keep_prob
+    keep_prob = keep if isinstance(keep, list) else [keep] * n_hidden
+    batchnorm = reg.batchnorm if isinstance(reg.batchnorm, list) else [reg.batchnorm] * n_hidden
     return Network(
         sizes,
         ACTIVATIONS.get(config.model.activation, "model.activation")(),
         output_for(dataset.n_classes),
         lambd=config.regularization.l2,
         keep_prob=None if all(k == 1.0 for k in keep_prob) else keep_prob,
+        batchnorm=batchnorm if any(batchnorm) else None,
+        bn_momentum=reg.batchnorm_momentum,
+        bn_epsilon=reg.batchnorm_epsilon,
     )
 
 

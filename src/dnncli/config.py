@@ -51,7 +51,9 @@ class RegularizationConfig(BaseModel):
     model_config = STRICT
     l2: Annotated[float, Field(ge=0)] = 0.0
     keep_prob: Probability | list[Probability] = 1.0
-    batchnorm: bool = False
+    batchnorm: bool | list[bool] = False
+    batchnorm_momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
+    batchnorm_epsilon: Annotated[float, Field(gt=0)] = 1e-5
 
 
 class TrainingConfig(BaseModel):
@@ -207,8 +209,10 @@ def _check_cross_fields(config: RunConfig) -> None:
     if isinstance(keep, list) and len(keep) != n_hidden:
         raise ConfigError("regularization.keep_prob", keep,
                           f"one value, or a list of {n_hidden} (one per hidden layer of model.hidden)")
-    if config.regularization.batchnorm:
-        raise ConfigError("regularization.batchnorm", True, "batch normalization is not implemented yet: false")
+    batchnorm = config.regularization.batchnorm
+    if isinstance(batchnorm, list) and len(batchnorm) != n_hidden:
+        raise ConfigError("regularization.batchnorm", batchnorm,
+                          f"true, false, or a list of {n_hidden} (one per hidden layer of model.hidden)")
 
 
 # -- loading and overrides ------------------------------------------------------

@@ -34,7 +34,7 @@ class Initializer:
         raise NotImplementedError
 
     def __call__(self, layout: Layout, rng) -> np.ndarray:
-        theta = layout.zeros()
+        theta = layout.initial()
         views = layout.views(theta)
         for l in range(1, len(layout.sizes)):
             n, n_prev = layout.sizes[l], layout.sizes[l - 1]
@@ -47,7 +47,7 @@ class Zeros(Initializer):
     """W_l = 0, b_l = 0 (no random draws)."""
 
     def __call__(self, layout, rng):
-        return layout.zeros()
+        return layout.initial()
 
 
 @INITIALIZERS.register("random")

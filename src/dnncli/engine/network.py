@@ -21,6 +21,18 @@ Regularization, in the course's form:
   A_l = A_l * D_l / keep_prob_l; back-prop applies the same mask: dA_l = dA_l * D_l / keep_prob_l.
   keep_prob is the probability of KEEPING a unit (Keras and PyTorch take the drop rate 1 - keep_prob).
   Evaluation never drops.
+
+Batch normalization (hidden layers flagged in ``batchnorm``), per unit over the m examples:
+  mu = mean(Z), var = mean((Z - mu)^2), Z_hat = (Z - mu) / sqrt(var + epsilon),
+  Z~ = gamma * Z_hat + beta, A = g(Z~); at evaluation mu and var are the running averages
+  running = momentum * running + (1 - momentum) * batch value (momentum 0.9, epsilon 1e-5;
+  the biased var, as Keras; PyTorch's momentum 0.1 means our 0.9, and it keeps the unbiased var).
+  Backward, with the course's unscaled dZ (m times the per-example gradient):
+  dgamma = sum(dZ~ Z_hat)/m, dbeta = sum(dZ~)/m, dZ_hat = gamma dZ~ and
+  dZ = (dZ_hat - mean(dZ_hat) - Z_hat mean(dZ_hat Z_hat)) / sqrt(var + epsilon).
+  gamma_l and beta_l live in the flat vector (gamma starts at 1) and are never L2-penalized.
+  b_l of such a layer is cancelled by the normalization: its slot stays a frozen zero (its
+  gradient is set to 0, so no optimizer moves it) and it is not saved.
 """
 
 from __future__ import annotations
@@ -59,6 +71,8 @@ class Tensors:
     Wb: list
     WbT: list
     flat: np.ndarray
+    gamma: list
+    beta: list
 
 
 class Layout:
@@ -68,15 +82,24 @@ class Layout:
     W_l column by column (``order`` "F" in its :class:`Entry`), then b_l.
     """
 
-    def __init__(self, sizes: list[int]):
+    def __init__(self, sizes: list[int], batchnorm: list[bool] | None = None):
+        """``batchnorm``: one flag per hidden layer; those layers get gamma_l, beta_l (after every block)."""
         self.sizes = list(sizes)
         self.L = len(sizes) - 1
-        entries, offset = [], 0
+        self.batchnorm = [False] + list(batchnorm or [False] * (self.L - 1)) + [False]  # index l = 1..L
+        entries, offset, self.blocks_at = [], 0, [None]
         for l in range(1, self.L + 1):
             n, n_prev = sizes[l], sizes[l - 1]
+            self.blocks_at.append(offset)
             entries.append(Entry(f"W{l}", (n, n_prev), offset, order="F"))
-            entries.append(Entry(f"b{l}", (n, 1), offset + n * n_prev))
+            if not self.batchnorm[l]:
+                entries.append(Entry(f"b{l}", (n, 1), offset + n * n_prev))
             offset += n * (n_prev + 1)
+        for l in range(1, self.L + 1):
+            if self.batchnorm[l]:
+                entries.append(Entry(f"gamma{l}", (sizes[l], 1), offset))
+                entries.append(Entry(f"beta{l}", (sizes[l], 1), offset + sizes[l]))
+                offset += 2 * sizes[l]
         self.entries = entries
         self.size = offset
 
@@ -87,13 +110,21 @@ class Layout:
     def zeros(self, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
         return np.zeros(batch_shape + (self.size,))
 
+    def initial(self, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
+        """Zeros, except every batch-norm gamma_l = 1: the starting point before W is drawn."""
+        theta = self.zeros(batch_shape)
+        for gamma in self.split(theta).gamma:
+            if gamma is not None:
+                gamma[...] = 1.0
+        return theta
+
     def blocks(self, theta: np.ndarray) -> list[np.ndarray]:
         """Views [W_l | b_l]^T of shape (..., n_{l-1} + 1, n_l), for l = 1..L (index 0 unused)."""
         batch, s = theta.shape[:-1], self.sizes
         out = [None]
-        for W in self.entries[::2]:
-            l = len(out)
-            block = theta[..., W.offset : W.offset + (s[l - 1] + 1) * s[l]].reshape(batch + (s[l - 1] + 1, s[l]))
+        for l in range(1, self.L + 1):
+            at = self.blocks_at[l]
+            block = theta[..., at : at + (s[l - 1] + 1) * s[l]].reshape(batch + (s[l - 1] + 1, s[l]))
             assert np.shares_memory(block, theta)
             out.append(block)
         return out
@@ -101,15 +132,29 @@ class Layout:
     def views(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """Per-tensor views into ``theta`` (writing a view writes ``theta``)."""
         tensors = self.split(theta)
-        return {name: view for l in range(1, self.L + 1)
-                for name, view in ((f"W{l}", tensors.W[l]), (f"b{l}", tensors.b[l]))}
+        named = {}
+        for l in range(1, self.L + 1):
+            named[f"W{l}"] = tensors.W[l]
+            if self.batchnorm[l]:
+                named[f"gamma{l}"], named[f"beta{l}"] = tensors.gamma[l], tensors.beta[l]
+            else:
+                named[f"b{l}"] = tensors.b[l]
+        return named
 
     def split(self, theta: np.ndarray) -> Tensors:
         """Views of theta as lists W[l], b[l], Wb[l], WbT[l] for l = 1..L (index 0 unused)."""
         WbT = self.blocks(theta)
         Wb = [None] + [block.swapaxes(-1, -2) for block in WbT[1:]]
+        batch, by_name = theta.shape[:-1], {e.name: e for e in self.entries}
+
+        def view(name):
+            e = by_name.get(name)
+            return None if e is None else theta[..., e.offset : e.offset + e.size].reshape(batch + e.shape)
+
         return Tensors(W=[None] + [block[..., :-1] for block in Wb[1:]],
-                       b=[None] + [block[..., -1:] for block in Wb[1:]], Wb=Wb, WbT=WbT, flat=theta)
+                       b=[None] + [block[..., -1:] for block in Wb[1:]], Wb=Wb, WbT=WbT, flat=theta,
+                       gamma=[view(f"gamma{l}") for l in range(self.L + 1)],
+                       beta=[view(f"beta{l}") for l in range(self.L + 1)])
 
     def to_arrays(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """Independent copies of every tensor, for saving (``params.npz``)."""
@@ -133,6 +178,7 @@ class Cache(list):
     """
 
     work: "Workspace"
+    bn: dict  # l -> (Z_hat_l, 1/sqrt(var_l + epsilon)) for batch-normalized layers
 
 
 class Workspace:
@@ -160,9 +206,17 @@ class Workspace:
 class Network:
     """Forward and backward passes of one architecture (shared by every stacked model)."""
 
-    def __init__(self, sizes: list[int], activation: Activation, output, *, lambd=0.0, keep_prob=None):
-        """``keep_prob``: None (no dropout) or one value per hidden layer (scalars or arrays)."""
-        self.layout = Layout(sizes)
+    def __init__(self, sizes: list[int], activation: Activation, output, *, lambd=0.0, keep_prob=None,
+                 batchnorm: list[bool] | None = None, bn_momentum=0.9, bn_epsilon=1e-5):
+        """``keep_prob``: None (no dropout) or one value per hidden layer (scalars or arrays).
+
+        ``batchnorm``: None or one flag per hidden layer (see the module docstring).
+        """
+        self.layout = Layout(sizes, batchnorm)
+        self.bn_layers = [l for l in range(1, len(sizes) - 1) if self.layout.batchnorm[l]]
+        self.bn_momentum, self.bn_epsilon = bn_momentum, bn_epsilon
+        # running statistics per batch-normalized layer: l -> [mean, var], shaped (..., n_l, 1)
+        self.running = {l: [np.zeros((sizes[l], 1)), np.ones((sizes[l], 1))] for l in self.bn_layers}
         self.sizes = list(sizes)
         self.L = len(sizes) - 1
         self.activation = activation
@@ -173,8 +227,11 @@ class Network:
         self._workspaces: dict[tuple, Workspace] = {}
 
     # -- forward ---------------------------------------------------------------
-    def forward(self, params: Tensors, X: np.ndarray, dropout_rng=None):
-        """Return (A_L, cache), a :class:`Cache`. With ``dropout_rng`` (training) hidden units drop.
+    def forward(self, params: Tensors, X: np.ndarray, dropout_rng=None, training: bool = False):
+        """Return (A_L, cache), a :class:`Cache`. With ``dropout_rng`` hidden units drop.
+
+        ``training``: batch norm uses (and updates the running averages with) the batch's
+        statistics; otherwise the running averages (evaluation: a single example works).
 
         The hidden layers' Z_l and A_l live in buffers this network reuses: they stay valid
         until its next forward pass on the same shapes (A_L and Z_L are always new arrays),
@@ -186,9 +243,12 @@ class Network:
         work = self.workspace(Wb[1].shape[:-2], X.shape)
         work.A[0][...] = X  # [X; 1]
         cache = Cache([(None, X, None)])
+        cache.bn = {}
         for l in range(1, L):  # hidden layers
             Z, A = work.Z[l], work.A[l]
             matmul(Wb[l], work.ones[l - 1], out=Z)
+            if self.layout.batchnorm[l]:
+                self._normalize(l, Z, params, training, cache)
             g(Z, out=A)
             D = None
             if dropout:
@@ -202,6 +262,36 @@ class Network:
         cache.append((Z, A, None))
         cache.work = work
         return A, cache
+
+    def _normalize(self, l: int, Z: np.ndarray, params: Tensors, training: bool, cache: Cache) -> None:
+        """Z <- gamma * (Z - mu) / sqrt(var + epsilon) + beta, in place (see the module docstring)."""
+        running = self.running[l]
+        if running[0].shape[:-2] != Z.shape[:-2]:  # first pass on a stack of models
+            self.running[l] = running = [np.broadcast_to(r, Z.shape[:-1] + (1,)).copy() for r in running]
+        if training:
+            mu = np.mean(Z, axis=-1, keepdims=True)
+            var = np.mean((Z - mu) ** 2, axis=-1, keepdims=True)
+            for r, batch_value in zip(running, (mu, var)):
+                r *= self.bn_momentum
+                r += (1 - self.bn_momentum) * batch_value
+        else:
+            mu, var = running
+        inv_std = 1.0 / np.sqrt(var + self.bn_epsilon)
+        Z_hat = (Z - mu) * inv_std
+        cache.bn[l] = (Z_hat, inv_std)
+        np.multiply(params.gamma[l], Z_hat, out=Z)
+        Z += params.beta[l]
+
+    def state(self) -> dict[str, np.ndarray]:
+        """The running statistics, for saving (``running_mean1``, ``running_var1``, ...)."""
+        out = {}
+        for l, (mean, var) in self.running.items():
+            out[f"running_mean{l}"], out[f"running_var{l}"] = mean.copy(), var.copy()
+        return out
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        for l in self.running:
+            self.running[l] = [np.array(arrays[f"running_mean{l}"]), np.array(arrays[f"running_var{l}"])]
 
     def workspace(self, batch: tuple[int, ...], X_shape: tuple[int, ...]) -> Workspace:
         """The buffers for parameters with leading axes ``batch`` and an input X of ``X_shape``."""
@@ -260,10 +350,24 @@ class Network:
                     dA /= self.keep_prob[l - 2]
                     A_prev = g.forward(Z_prev)  # g' needs the activation before dropout (tanh: 1 - A^2)
                 dZ = g.backward(dA, Z_prev, A_prev)
+                if l - 1 in cache.bn:
+                    Z_hat, inv_std = cache.bn[l - 1]
+                    np.sum(dZ * Z_hat, axis=-1, keepdims=True, out=grads.gamma[l - 1])
+                    np.sum(dZ, axis=-1, keepdims=True, out=grads.beta[l - 1])
+                    dZ = batchnorm_backward(dZ * params.gamma[l - 1], Z_hat, inv_std)
+        for l in self.bn_layers:
+            grads.b[l][...] = 0.0  # b_l is cancelled by the normalization: keep it frozen at 0
         np.multiply(grads.flat, work.inv_m, out=grads.flat)  # the 1/m of every dW_l and db_l at once
         if self.has_l2:
             for l in range(1, self.L + 1):
                 grads.W[l] += (self.lambd / m) * params.W[l]
+
+
+def batchnorm_backward(dZ_hat: np.ndarray, Z_hat: np.ndarray, inv_std: np.ndarray) -> np.ndarray:
+    """dZ from dZ_hat through Z_hat = (Z - mu) / sqrt(var + epsilon), mu and var of the batch."""
+    mean = np.mean(dZ_hat, axis=-1, keepdims=True)
+    mean_dot = np.mean(dZ_hat * Z_hat, axis=-1, keepdims=True)
+    return (dZ_hat - mean - Z_hat * mean_dot) * inv_std
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):

@@ -123,7 +123,7 @@ def fit(
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
                 X_e, Y_e = (X, Y) if batch_size is None else shuffled(X, Y, seeding.shuffle_rng(epoch))
                 for k in slices:
-                    A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None)
+                    A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, training=True)
                     Z_epoch[..., k] = cache[-1][0]
                     backward(params, grads, cache, Y_e[..., k])
                     step(theta, dtheta, learning_rate)
@@ -153,4 +153,5 @@ def fit(
         eval_epochs=ev[:, 0].astype(int), train_accuracy=ev[:, 1],
         test_cost=ev[:, 2], test_accuracy=ev[:, 3],
     )
-    return FitResult(status, theta, history, epochs_run, time.perf_counter() - start, message)
+    return FitResult(status, theta, history, epochs_run, time.perf_counter() - start, message,
+                     extra={"state": network.state()})

@@ -244,6 +244,8 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best
         predict = None
         title = f"{arm.name}: failed"
         if fit is not None and np.all(np.isfinite(fit.theta)):
+            if fit.extra.get("state"):
+                built.network.load_state(fit.extra["state"])
             params = built.network.layout.split(fit.theta)
             predict = (lambda net, p: (lambda X: net.predict(p, X)))(built.network, params)
             title = f"{arm.name} (seed {first['seed']}): train {first['train_accuracy']:.3f}"

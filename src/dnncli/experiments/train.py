@@ -93,7 +93,10 @@ def write_run(run_dir: Path, outcome: Outcome, metrics: dict, *, plots: bool = T
     images: list[str] = []
     if result is not None:
         built = built if built is not None else build(config)
-        save_npz(run_dir / "params.npz", built.network.layout.to_arrays(result.theta))
+        state = result.extra.get("state") or {}
+        if state:
+            built.network.load_state(state)  # batch norm's running statistics, for predictions
+        save_npz(run_dir / "params.npz", {**built.network.layout.to_arrays(result.theta), **state})
         write_history_csv(run_dir / "history.csv", _history_rows(result))
         images = _write_plots(run_dir, built, result, metrics) if plots else []
     write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
