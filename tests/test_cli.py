@@ -1,7 +1,6 @@
 """The real `dnn` entry point, in subprocesses: main paths, every shipped config, bad input."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

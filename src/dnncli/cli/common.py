@@ -43,3 +43,34 @@ def fmt(value: object, digits: int = 4) -> str:
     from dnncli.report import fmt as report_fmt
 
     return report_fmt(value, digits)
+
+
+class BestSoFarBar:
+    """A progress bar on stderr for multi-run commands: ``unit`` done / total and the best so far.
+
+    Used as ``with BestSoFarBar(show, "runs") as progress:``; ``progress`` is None when hidden.
+    """
+
+    def __init__(self, show: bool, unit: str):
+        self.show, self.unit = show, unit
+
+    def __enter__(self):
+        if not self.show:
+            return None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn(self.unit), MofNCompleteColumn(), BarColumn(),
+                            TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), console=err_console(),
+                            transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task(self.unit, total=None, best="-")
+
+        def progress(done: int, total: int, best: str) -> None:
+            self.bar.update(self.task, completed=done, total=total, best=best)
+
+        return progress
+
+    def __exit__(self, *exc):
+        if self.show:
+            self.bar.__exit__(*exc)
+        return False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from dnncli.cli.common import err_console, fmt, out_console, user_errors
+from dnncli.cli.common import BestSoFarBar, fmt, out_console, user_errors
 
 
 def compare_command(
@@ -27,7 +27,7 @@ def compare_command(
 
     with user_errors():
         show = not quiet and not as_json and sys.stdout.isatty()
-        with _Bar(show) as progress:
+        with BestSoFarBar(show, "runs") as progress:
             result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
                              command=["dnn", *sys.argv[1:]], progress=progress)
     if as_json:
@@ -57,30 +57,3 @@ def print_summary(result) -> None:
 
 def _pm(stat: dict) -> str:
     return "-" if stat["mean"] is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"
-
-
-class _Bar:
-    """Runs done / total and the best so far, on stderr."""
-
-    def __init__(self, show: bool):
-        self.show = show
-
-    def __enter__(self):
-        if not self.show:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("runs"), MofNCompleteColumn(), BarColumn(), TextColumn("best {task.fields[best]}"),
-                            TimeElapsedColumn(), console=err_console(), transient=True)
-        self.bar.__enter__()
-        self.task = self.bar.add_task("compare", total=None, best="-")
-
-        def progress(done: int, total: int, best: str) -> None:
-            self.bar.update(self.task, completed=done, total=total, best=best)
-
-        return progress
-
-    def __exit__(self, *exc):
-        if self.show:
-            self.bar.__exit__(*exc)
-        return False

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from dnncli.cli.common import err_console, fmt, out_console, user_errors
+from dnncli.cli.common import BestSoFarBar, fmt, out_console, user_errors
 
 
 def tune_command(
@@ -33,7 +33,7 @@ def tune_command(
 
     with user_errors():
         show = not quiet and not as_json and sys.stdout.isatty()
-        with _Bar(show) as progress:
+        with BestSoFarBar(show, "trials") as progress:
             result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,
                           validation=validation, metric=metric, sampler=sampler, top=top, jobs=jobs, scheduler=scheduler, out=out,
                           resume=resume, command=["dnn", *sys.argv[1:]], progress=progress)
@@ -78,30 +78,3 @@ def _show(value) -> str:
     from dnncli.search import flow_yaml
 
     return f"{value:.4g}" if isinstance(value, float) else (flow_yaml(value) if isinstance(value, list) else str(value))
-
-
-class _Bar:
-    """Trials done / total and the best so far, on stderr."""
-
-    def __init__(self, show: bool):
-        self.show = show
-
-    def __enter__(self):
-        if not self.show:
-            return None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self.bar = Progress(TextColumn("trials"), MofNCompleteColumn(), BarColumn(), TextColumn("best {task.fields[best]}"),
-                            TimeElapsedColumn(), console=err_console(), transient=True)
-        self.bar.__enter__()
-        self.task = self.bar.add_task("tune", total=None, best="-")
-
-        def progress(done: int, total: int, best: str) -> None:
-            self.bar.update(self.task, completed=done, total=total, best=best)
-
-        return progress
-
-    def __exit__(self, *exc):
-        if self.show:
-            self.bar.__exit__(*exc)
-        return False

@@ -125,11 +125,16 @@ class AdaGrad(Optimizer):
         s, tmp = self.state["s"], self._tmp
         np.multiply(g, g, tmp)                 # s = s + g^2
         np.add(s, tmp, s)
-        np.sqrt(s, tmp)                        # sqrt(s) + epsilon
-        np.add(tmp, self.epsilon, tmp)
-        np.divide(g, tmp, tmp)
-        np.multiply(tmp, learning_rate, tmp)
-        np.subtract(theta, tmp, theta)
+        adaptive_step(theta, g, s, self.epsilon, learning_rate, tmp)
+
+
+def adaptive_step(theta, g, s, epsilon, learning_rate, tmp) -> None:
+    """theta = theta - lr * g / (sqrt(s) + epsilon), the step AdaGrad and RMSProp share."""
+    np.sqrt(s, tmp)
+    np.add(tmp, epsilon, tmp)
+    np.divide(g, tmp, tmp)
+    np.multiply(tmp, learning_rate, tmp)
+    np.subtract(theta, tmp, theta)
 
 
 @OPTIMIZERS.register("rmsprop")
@@ -152,11 +157,7 @@ class RMSProp(Optimizer):
         np.multiply(g, g, tmp)
         np.multiply(tmp, 1 - beta, tmp)
         np.add(s, tmp, s)
-        np.sqrt(s, tmp)                        # sqrt(s) + epsilon
-        np.add(tmp, self.epsilon, tmp)
-        np.divide(g, tmp, tmp)
-        np.multiply(tmp, learning_rate, tmp)
-        np.subtract(theta, tmp, theta)
+        adaptive_step(theta, g, s, self.epsilon, learning_rate, tmp)
 
 
 @OPTIMIZERS.register("adam")
