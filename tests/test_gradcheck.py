@@ -115,3 +115,10 @@ def test_the_worst_entry_is_the_wrong_one():
     report = gc.check(problem, grad=g)
     (wrong,) = [t for t in report.tensors if not t.passed]
     assert (wrong.name, wrong.worst_index) == ("W2", (1, 3))
+
+
+def test_a_big_network_with_a_large_l2_term_is_not_a_false_alarm():
+    """6391 parameters and an L2 term of about 20: the L2 term must not drown the differences."""
+    proc = dnn("--config", "configs/l2_overfit_moons.yaml", "--mode", "full")
+    assert proc.returncode == 0, proc.stdout
+    assert "PASS" in proc.stdout and "6391 parameters" in proc.stdout

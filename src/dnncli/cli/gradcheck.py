@@ -28,7 +28,8 @@ def gradcheck_command(
 
     with user_errors():
         if (model is None) == (config is None):
-            raise ConfigError("--model/--config", model or config, "exactly one of them, e.g. --model three_layer")
+            given = "both" if model is not None else "neither"
+            raise ConfigError("--model/--config", given, "exactly one of them, e.g. --model three_layer")
         if config is not None:
             from dnncli.config import load_config
 

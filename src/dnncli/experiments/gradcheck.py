@@ -1,8 +1,10 @@
 """`dnn gradcheck`: compare back-propagation with central differences, tensor by tensor.
 
 The cost differentiated numerically is the textbook cross-entropy written here on the
-network's output A_L (-(y log a + (1-y) log(1-a)) or -sum y log a, averaged over m, plus the
-L2 term): the course's formula, independent of the engine's own loss code. For each
+network's output A_L (-(y log a + (1-y) log(1-a)) or -sum y log a, averaged over m): the
+course's formula, independent of the engine's own loss code. The L2 term's central
+difference is exact in closed form (lambd/m W) and added to it, so that a large L2 term
+does not drown the differences in rounding. For each
 parameter theta_i: g~_i = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps), and a set of
 entries passes when ||g - g~|| / (||g|| + ||g~||) is below the threshold (the course: 2e-7).
 
@@ -134,23 +136,45 @@ class Report:
         return asdict(self)
 
 
-def cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
-    """J(theta): textbook cross-entropy on A_L plus L2, with the dropout masks held fixed."""
+def data_cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
+    """The textbook cross-entropy on A_L (no L2 term), with the dropout masks held fixed."""
     network, X, Y = problem.network, problem.X, problem.Y
     m = X.shape[-1]
     binary = isinstance(network.output, SigmoidOutput)
 
-    def J(theta: np.ndarray) -> float:
-        params = network.layout.split(theta)
-        A, _ = network.forward(params, X, _masks(problem), training=True)
+    def J_data(theta: np.ndarray) -> float:
+        A, _ = network.forward(network.layout.split(theta), X, _masks(problem), training=True)
         with np.errstate(divide="ignore", invalid="ignore"):
-            if binary:
-                loss = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
-            else:
-                loss = -np.sum(Y * np.log(A))
-        return float(loss / m + (network.l2_cost(params, m) if network.has_l2 else 0.0))
+            loss = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) if binary else -np.sum(Y * np.log(A))
+        return float(loss / m)
 
-    return J
+    return J_data
+
+
+def cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
+    """J(theta) = cross-entropy + lambd/(2m) sum W^2 (reported; the check differences J_data)."""
+    J_data, network, m = data_cost_fn(problem), problem.network, problem.X.shape[-1]
+    if not network.has_l2:
+        return J_data
+    return lambda theta: J_data(theta) + float(network.l2_cost(network.layout.split(theta), m))
+
+
+def l2_slope(problem: Problem) -> np.ndarray:
+    """The central difference of the L2 term, in closed form: lambd/m * W (0 for other entries).
+
+    For the quadratic lambd/(2m) w^2 the central difference is exact:
+    lambd/(2m) ((w + eps)^2 - (w - eps)^2) / (2 eps) = lambd/m w. Computing it this way keeps
+    a large L2 term (a big network) from drowning the cross-entropy's differences in rounding.
+    """
+    network, theta = problem.network, problem.theta
+    slope = np.zeros_like(theta)
+    if network.has_l2:
+        m = problem.X.shape[-1]
+        for entry in network.layout.entries:
+            if entry.name.startswith("W"):
+                part = slice(entry.offset, entry.offset + entry.size)
+                slope[part] = network.lambd / m * theta[part]
+    return slope
 
 
 def _masks(problem: Problem):
@@ -195,7 +219,7 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
             "directional", f"{P} parameters > {FULL_LIMIT}: {directions} random directions")
     else:
         reason = "asked for"
-    J = cost_fn(problem)
+    J, J_data, slope = cost_fn(problem), data_cost_fn(problem), l2_slope(problem)
     g = backprop(problem) if grad is None else grad
     notes = ["dropout masks held fixed for every forward pass of this check"] if problem.dropout_seed is not None else []
     if mode == "directional":
@@ -205,7 +229,7 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
             u = rng.standard_normal(P)
             u /= np.linalg.norm(u)
             exact.append(g @ u)
-            numeric.append((J(theta + epsilon * u) - J(theta - epsilon * u)) / (2 * epsilon))
+            numeric.append((J_data(theta + epsilon * u) - J_data(theta - epsilon * u)) / (2 * epsilon) + slope @ u)
         exact, numeric = np.array(exact), np.array(numeric)
         # the verdict: the course's formula over the vector of directional derivatives
         overall = relative_difference(exact, numeric)
@@ -218,7 +242,7 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
         plus, minus = theta.copy(), theta.copy()
         plus[i] += epsilon
         minus[i] -= epsilon
-        approx[i] = (J(plus) - J(minus)) / (2 * epsilon)
+        approx[i] = (J_data(plus) - J_data(minus)) / (2 * epsilon) + slope[i]
         signs_plus, signs_minus = _kink_signs(problem, plus), _kink_signs(problem, minus)
         kink[i] = signs_plus is not None and bool(np.any(signs_plus != signs_minus))
     tensors = []

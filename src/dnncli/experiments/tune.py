@@ -80,9 +80,12 @@ def run_trial(task: Task) -> Outcome:
         theta = outcome.fit.theta
         if np.all(np.isfinite(theta)):
             network, params = built.network, built.network.layout.split(theta)
-            A, cache = network.forward(params, X_val)
-            cost = float(np.mean(network.loss_sum(A, cache, Y_val))) / X_val.shape[-1]  # no L2 term
-            metrics["val_accuracy"] = float(np.mean(network.predict(params, X_val) == decode_labels(Y_val)))
+            if outcome.fit.extra.get("state"):
+                network.load_state(outcome.fit.extra["state"])
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # a wild trial may saturate
+                A, cache = network.forward(params, X_val)
+                cost = float(np.mean(network.loss_sum(A, cache, Y_val))) / X_val.shape[-1]  # no L2 term
+                metrics["val_accuracy"] = float(np.mean(network.predict(params, X_val) == decode_labels(Y_val)))
             metrics["val_cost"] = cost if math.isfinite(cost) else None
         return Outcome(task.config, metrics, outcome.fit)
     except Exception as exc:  # noqa: BLE001 - recorded in trials.csv, not fatal to the tune
