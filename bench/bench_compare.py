@@ -1,6 +1,6 @@
 """How much `dnn compare --jobs N` buys over `--jobs 1` on the same work, in one process.
 
-    python bench/bench_compare.py [--epochs 3000] [--seeds 2] [--jobs 2]
+    python bench/bench_compare.py [--epochs 10000] [--seeds 2] [--jobs 2]
 
 Workload: `dnn compare gd momentum adam` on the course moons setup with ``--seeds`` seeds per
 arm (6 runs by default), no plots. ``--jobs 1`` runs them in this process one after
@@ -28,7 +28,7 @@ def timed(jobs: int, args, out: str):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=3000)
+    parser.add_argument("--epochs", type=int, default=10000)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=execution.default_jobs())
     args = parser.parse_args()
