@@ -103,3 +103,23 @@ def test_ctrl_c_leaves_an_interrupted_run_and_exits_130(tmp_path):
     assert metrics["status"] == "interrupted" and metrics["epochs_run"] > 0
     assert (run_dir / "params.npz").exists() and (run_dir / "history.csv").exists()
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["compare", "gd", "adam", "--jobs", "-1"], "--jobs"),
+    (["compare", "gd", "adam", "--scheduler", "notaurl"], "tcp://HOST:PORT"),
+    (["tune", "configs/tune_moons.yaml", "--jobs", "0"], "--jobs"),
+    (["gradcheck", "--model", "deep", "--mode", "directional", "--directions", "0"], "--directions"),
+    (["gradcheck"], "exactly one"),
+    (["runs", "/nonexistent/folder"], "no such folder"),
+])
+def test_more_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
+    proc = dnn(*args, "--out", tmp_path) if args[0] in ("compare", "tune") else dnn(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())  # nothing claimed for a command that never started
+
+
+def test_gradcheck_of_a_network_without_hidden_layers():
+    proc = dnn("gradcheck", "--config", "configs/adam_moons.yaml", "--set", "model.hidden=[]")
+    assert proc.returncode == 0 and "PASS" in proc.stdout

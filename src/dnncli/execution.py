@@ -9,6 +9,7 @@ executor they got. Failures come back as values, never abort the batch.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 import traceback
@@ -40,6 +41,10 @@ def default_jobs() -> int:
 
 def executor(jobs: int | None = None, scheduler: str | None = None) -> Executor:
     """A local executor with ``jobs`` workers (default: every core), or a Dask cluster's."""
+    from dnncli.errors import ConfigError
+
+    if jobs is not None and jobs < 1:
+        raise ConfigError("--jobs", jobs, "at least 1")
     if scheduler:
         return DaskExecutor(scheduler)
     jobs = jobs or default_jobs()
@@ -80,6 +85,10 @@ class DaskExecutor(Executor):
             from distributed import Client
         except ImportError:
             raise DnnError("--scheduler needs dask[distributed]: pip install 'dask[distributed]'") from None
+        if not re.match(r"^[a-z]+://[^:/\s]+:\d+$", address):
+            from dnncli.errors import ConfigError
+
+            raise ConfigError("--scheduler", address, "an address like tcp://HOST:PORT")
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:

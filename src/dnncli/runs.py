@@ -19,9 +19,6 @@ import numpy as np
 
 from dnncli.files import atomic_path, write_json, write_text
 
-STATUSES = ("running", "completed", "diverged", "interrupted", "failed")
-
-
 def create_run_dir(out: str | os.PathLike, name: str, kind: str = "") -> Path:
     """Make ``out/<YYYYmmdd-HHMMSS>-[kind-]<name>``; a second run in the same second gets ``-2``, ..."""
     out = Path(out)

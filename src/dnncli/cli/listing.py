@@ -32,6 +32,11 @@ def runs_command(folder: Path = typer.Argument(Path("runs"), help="Folder holdin
 
     from dnncli.runs import list_runs
 
+    with user_errors():
+        if not folder.is_dir():
+            from dnncli.errors import DnnError
+
+            raise DnnError(f"{folder}: no such folder (runs are listed from the --out folder, default runs/)")
     runs = list_runs(folder)
     if not runs:
         out_console().print(f"no runs under {folder}")

@@ -33,6 +33,8 @@ class Activation:
 class ReLU(Activation):
     """A = max(Z, 0);  dZ = dA * 1[Z > 0]  (derivative 0 at the kink, as the course)."""
 
+    has_kink = True  # not differentiable at Z = 0 (gradient checks flag entries there)
+
     def forward(self, Z, out=None):
         return np.maximum(Z, ZERO, out=out)
 
@@ -45,6 +47,8 @@ class ReLU(Activation):
 @ACTIVATIONS.register("leaky_relu")
 class LeakyReLU(Activation):
     """A = Z if Z > 0 else alpha*Z;  dZ = dA * (1 if Z > 0 else alpha).  alpha 0.01."""
+
+    has_kink = True
 
     def __init__(self, alpha: float = 0.01):
         self.alpha = alpha

@@ -10,7 +10,9 @@ after the current step (NumPy's in-place updates are never left half done).
 
 from __future__ import annotations
 
+import contextlib
 import math
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -65,6 +67,30 @@ def labels_of(Y: np.ndarray) -> np.ndarray:
     return Y[0].astype(np.int64) if Y.shape[0] == 1 else np.argmax(Y, axis=0)
 
 
+@contextlib.contextmanager
+def _deferred_interrupt():
+    """Turn Ctrl-C into a flag that the loop checks after each whole optimizer step.
+
+    Python raises KeyboardInterrupt between any two operations, which could stop a step
+    with Adam's v and s updated but theta not. Only the main thread can take signals; in
+    any other thread the flag simply never rises.
+    """
+    flag = [False]
+
+    def handler(signum, frame):
+        flag[0] = True
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield flag
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def fit(
     network: Network,
     theta: np.ndarray,
@@ -116,7 +142,7 @@ def fit(
     forward, backward, step = network.forward, network.backward, optimizer.step
     loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
     # A NaN or inf is reported once, as the status "diverged", not as NumPy warnings.
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"), _deferred_interrupt() as interrupted:
         try:
             for epoch in range(epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
@@ -127,6 +153,8 @@ def fit(
                     Z_epoch[..., k] = cache[-1][0]
                     backward(params, grads, cache, Y_e[..., k])
                     step(theta, dtheta, learning_rate)
+                    if interrupted[0]:  # Ctrl-C arrived during this step: stop now that it is whole
+                        raise KeyboardInterrupt
                 loss = loss_sum(Z_epoch, None, Y_e)
                 cost = mean(loss / m + l2)
                 costs[epoch], rates[epoch] = cost, mean(learning_rate)

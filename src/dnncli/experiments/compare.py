@@ -112,10 +112,12 @@ def compare(
             progress(done["n"], len(tasks), best)
 
     pool = execution.executor(jobs, scheduler)
-    outcomes = execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
-    reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
-    if scheduler:
-        pool.shutdown()
+    try:
+        outcomes = execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
+        reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
+    finally:
+        if scheduler:
+            pool.shutdown()
     out_dir = create_run_dir(out, axis, kind="compare")
     runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
     for (arm, k, config), outcome in zip(tasks, outcomes):

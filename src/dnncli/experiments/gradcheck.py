@@ -197,7 +197,7 @@ def relative_difference(g: np.ndarray, approx: np.ndarray) -> float:
 
 
 def _kink_signs(problem: Problem, theta: np.ndarray) -> np.ndarray | None:
-    if not isinstance(problem.network.activation, ReLU) and type(problem.network.activation).__name__ != "LeakyReLU":
+    if not getattr(problem.network.activation, "has_kink", False) or problem.network.L < 2:
         return None
     _, cache = problem.network.forward(problem.network.layout.split(theta), problem.X, _masks(problem), training=True)
     return np.concatenate([np.ravel(Z > 0) for Z, _, _ in cache[1:-1]])
@@ -210,6 +210,8 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
         raise ConfigError("--epsilon", epsilon, "a positive number such as 1e-7")
     if threshold <= 0:
         raise ConfigError("--threshold", threshold, "a positive number such as 2e-7")
+    if directions < 1:
+        raise ConfigError("--directions", directions, "at least 1")
     if mode not in ("auto", "full", "directional"):
         raise ConfigError("--mode", mode, "one of auto, full, directional")
     theta = problem.theta

@@ -49,7 +49,8 @@ def execute(config: RunConfig, callback: Callable[[int, float, float], None] | N
         epochs=config.training.epochs, batch_size=config.training.batch_size, seeding=built.seeding,
         X_test=ds.X_test, Y_test=ds.Y_test, eval_every=config.training.eval_every, callback=callback,
     )
-    return Outcome(config, _result_metrics(built, result, config), result)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # a diverged model saturates
+        return Outcome(config, _result_metrics(built, result, config), result)
 
 
 def train(
@@ -72,10 +73,10 @@ def train(
     write_metrics(run_dir, metrics)
     try:
         outcome = execute(config, callback, built)
+        metrics = write_run(run_dir, outcome, metrics, plots=plots, built=built)
     except BaseException as exc:  # leave a valid run directory whatever happened, then re-raise
         write_metrics(run_dir, {**metrics, "status": "failed", "message": f"{type(exc).__name__}: {exc}"})
         raise
-    metrics = write_run(run_dir, outcome, metrics, plots=plots, built=built)
     return TrainResult(run_dir, config, metrics, outcome.fit)
 
 
@@ -98,7 +99,8 @@ def write_run(run_dir: Path, outcome: Outcome, metrics: dict, *, plots: bool = T
             built.network.load_state(state)  # batch norm's running statistics, for predictions
         save_npz(run_dir / "params.npz", {**built.network.layout.to_arrays(result.theta), **state})
         write_history_csv(run_dir / "history.csv", _history_rows(result))
-        images = _write_plots(run_dir, built, result, metrics) if plots else []
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            images = _write_plots(run_dir, built, result, metrics) if plots else []
     write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
     write_metrics(run_dir, metrics)
     return metrics

@@ -257,11 +257,11 @@ def tune(
     """Run (or resume) a coarse-to-fine search; write the tune directory; return the trials."""
     given = {"trials": trials, "stages": stages, "validation": validation, "metric": metric, "sampler": sampler, "top": top}
     given = {k: v for k, v in given.items() if v is not None}
+    pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
     if resume is None:
         out_dir, study, base, space, settings = _start(config, list(overrides), list(params), given, out)
     else:
         out_dir, study, base, space, settings = _reopen(Path(resume), config, list(overrides), list(params), given)
-    pool = execution.executor(jobs, scheduler)
     outcomes: dict[int, Outcome] = {}
     try:
         _search(study, base, space, settings, pool, jobs, outcomes, progress)
