@@ -117,3 +117,22 @@ def test_cli_json_summary(tmp_path):
     for key in ("mean", "std", "min", "max"):
         assert key in summary["arms"]["l2"]["test_accuracy"]
     assert len(summary["arms"]["l2"]["runs"]) == 2
+
+
+def test_an_interrupted_compare_keeps_the_finished_runs(tmp_path):
+    from dnncli.experiments import compare as compare_module
+
+    calls = {"n": 0}
+
+    def progress(done, total, best):
+        calls["n"] += 1
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compare_module.compare(["gd", "adam"], overrides=TINY, seeds=2, jobs=1, out=tmp_path, progress=progress)
+    (out_dir,) = tmp_path.iterdir()
+    summary = json.loads((out_dir / "summary.json").read_text())
+    assert summary["status"] == "interrupted"
+    assert sum(len(e["runs"]) for e in summary["arms"].values()) == 2
+    assert (out_dir / "report.md").exists()

@@ -101,40 +101,51 @@ def compare(
     axis, arms = resolve_arms(list(names), base, list(overrides))
     tasks = [(arm, k, with_seed(arm.config, arm.config.seed + k)) for arm in arms for k in range(seeds)]
     done = {"n": 0, "best": ""}
+    pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
+    out_dir = create_run_dir(out, axis, kind="compare")
+    records: list[dict | None] = [None] * len(tasks)
 
     def on_result(i: int, outcome) -> None:
-        done["n"] += 1
-        if progress is not None and isinstance(outcome, Outcome):
-            acc = _score(outcome.metrics)
-            if acc is not None and (not done["best"] or acc > done["best"][1]):
-                done["best"] = (tasks[i][0].name, acc)
-            best = f"{done['best'][0]} {done['best'][1]:.4f}" if done["best"] else "-"
-            progress(done["n"], len(tasks), best)
-
-    pool = execution.executor(jobs, scheduler)
-    try:
-        outcomes = execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
-        reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
-    finally:
-        if scheduler:
-            pool.shutdown()
-    out_dir = create_run_dir(out, axis, kind="compare")
-    runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
-    for (arm, k, config), outcome in zip(tasks, outcomes):
+        """Write run i's directory as soon as it is back (overlapping the runs still going)."""
+        arm, _, config = tasks[i]
         if isinstance(outcome, execution.Failure):
             outcome = Outcome(config, {"status": "failed", "message": outcome.error}, None)
         run_dir = out_dir / f"{_safe(arm.name)}-seed{config.seed}"
         run_dir.mkdir()
         metrics = write_run(run_dir, outcome, base_metrics(config, command), plots=False)
-        runs[arm.name].append({"seed": config.seed, "dir": run_dir.name, "outcome": outcome, **_pick(metrics)})
+        records[i] = {"seed": config.seed, "dir": run_dir.name, "outcome": outcome, **_pick(metrics)}
+        done["n"] += 1
+        acc = _score(outcome.metrics)
+        if acc is not None and (not done["best"] or acc > done["best"][1]):
+            done["best"] = (arm.name, acc)
+        if progress is not None:
+            best = f"{done['best'][0]} {done['best'][1]:.4f}" if done["best"] else "-"
+            progress(done["n"], len(tasks), best)
+
+    reruns, interrupted = 0, False
+    try:
+        execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
+        reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
+    except KeyboardInterrupt:
+        interrupted = True  # summarize what finished, then stop as interrupted
+    finally:
+        if scheduler:
+            pool.shutdown()
+    runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
+    for (arm, _, _), record in zip(tasks, records):
+        if record is not None:
+            runs[arm.name].append(record)
     summary = summarize(axis, runs)
     best, verdict = pick_best(summary)
-    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict,
-              "executor": scheduler or "local", "reruns": reruns, "arms": summary}
+    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict, "status":
+              "interrupted" if interrupted else "completed", "executor": scheduler or "local", "reruns": reruns,
+              "arms": summary}
     write_json(out_dir / "summary.json", public)
     write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-    images = _write_plots(out_dir, arms, runs, summary, best) if plots else []
+    images = _write_plots(out_dir, arms, runs, summary, best) if plots and not interrupted else []
     write_text(out_dir / "report.md", compare_report(public, images, AXES.get(axis)))
+    if interrupted:
+        raise KeyboardInterrupt
     return CompareResult(out_dir, axis, public, best, verdict)
 
 
