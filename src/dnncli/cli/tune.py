@@ -65,7 +65,7 @@ def print_top(result) -> None:
                       fmt(r["val_cost"]), fmt(r["train_accuracy"]), fmt(r["seconds"], 2))
     if result.baseline is not None:
         b = result.baseline
-        table.add_row("-", "as written", "-", *("" for _ in keys), fmt(b.get("val_accuracy")), fmt(b.get("val_cost")),
+        table.add_row("-", "as written", "-", *(_show(b.get(k)) for k in keys), fmt(b.get("val_accuracy")), fmt(b.get("val_cost")),
                       fmt(b.get("train_accuracy")), fmt(b.get("seconds"), 2), style="dim")
     console = out_console()
     console.print(table)

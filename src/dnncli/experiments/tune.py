@@ -393,12 +393,21 @@ def _yaml(obj) -> str:
     return yaml.safe_dump(obj, sort_keys=False, default_flow_style=None)
 
 
+def _lookup(config: dict, path: str):
+    node = config
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def _write_outputs(out_dir: Path, study, base: RunConfig, space, settings, outcomes, pool, command, *, plots: bool) -> TuneResult:
     rows = trial_rows(study, space)
     metric = settings["metric"]
     ranked = rank(rows, metric)
     top = [dict(r) for r in ranked[: settings["top"]]]
     baseline = study.user_attrs.get("baseline")
+    if baseline is not None:  # the searched values as written, for the table
+        baseline = {**baseline, **{path: _lookup(base.to_dict(), path) for path in space}}
     stage_ranges = _stage_ranges(rows, space)
     columns = ["trial", "stage", *space, "status", *NUMBERS, "message"]
     write_history_csv(out_dir / "trials.csv", [{c: _cell(r[c]) for c in columns} for r in rows])
