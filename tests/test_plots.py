@@ -6,18 +6,7 @@ import pytest
 
 from dnncli.plots import _use_log_scale, plot_cost, plot_decision_boundary
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def read_png(path):
-    import matplotlib.image
-
-    assert path.read_bytes()[:8] == PNG_SIGNATURE
-    return matplotlib.image.imread(path)
-
-
-def assert_only(folder, *names):
-    assert sorted(p.name for p in folder.iterdir()) == sorted(names)  # no temp file left
+from pngs import PNG_SIGNATURE, assert_only, read_png  # noqa: F401
 
 
 def moons_like(m=60, seed=0):

@@ -5,18 +5,7 @@ import pytest
 
 from dnncli.plots import _smooth_row, plot_accuracy, plot_boundaries_grid, plot_compare_costs
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def read_png(path):
-    import matplotlib.image
-
-    assert path.read_bytes()[:8] == PNG_SIGNATURE
-    return matplotlib.image.imread(path)
-
-
-def assert_only(folder, *names):
-    assert sorted(p.name for p in folder.iterdir()) == sorted(names)  # no temp file left
+from pngs import PNG_SIGNATURE, assert_only, read_png  # noqa: F401
 
 
 def noisy_costs(floor, tau, seeds=3, epochs=10000, seed=0):
