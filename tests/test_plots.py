@@ -6,7 +6,7 @@ import pytest
 
 from dnncli.plots import _use_log_scale, plot_cost, plot_decision_boundary
 
-from pngs import PNG_SIGNATURE, assert_only, read_png  # noqa: F401
+from pngs import PNG_SIGNATURE, assert_only, read_png
 
 
 def moons_like(m=60, seed=0):

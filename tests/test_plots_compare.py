@@ -5,7 +5,7 @@ import pytest
 
 from dnncli.plots import _smooth_row, plot_accuracy, plot_boundaries_grid, plot_compare_costs
 
-from pngs import PNG_SIGNATURE, assert_only, read_png  # noqa: F401
+from pngs import assert_only, read_png
 
 
 def noisy_costs(floor, tau, seeds=3, epochs=10000, seed=0):
