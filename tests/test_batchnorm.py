@@ -11,14 +11,15 @@ from dnncli.engine.network import Network
 from dnncli.errors import ConfigError
 from dnncli.experiments import gradcheck as gc
 from dnncli.experiments.train import execute, train
+from dnncli.pipeline import train_built
 from dnncli.runs import load_npz
 
 
 def test_batchnorm_trains_where_the_same_config_without_it_does_not(tmp_path):
     plain = execute(load_config("configs/deep_sigmoid_moons.yaml", ["training.epochs=300"]))
     normed = execute(load_config("configs/batchnorm_deep_sigmoid_moons.yaml", ["training.epochs=300"]))
-    assert normed.metrics["train_accuracy"] >= plain.metrics["train_accuracy"]
-    assert normed.metrics["train_accuracy"] > 0.85 and plain.metrics["train_accuracy"] == 0.5
+    assert normed.train_accuracy >= plain.train_accuracy
+    assert normed.train_accuracy > 0.85 and plain.train_accuracy == 0.5
 
 
 def test_parameters_and_running_statistics_are_saved(tmp_path):
@@ -34,9 +35,9 @@ def test_parameters_and_running_statistics_are_saved(tmp_path):
 def test_evaluation_uses_running_statistics_so_one_example_can_be_predicted():
     cfg = validate({"model": {"hidden": [6, 4]}, "regularization": {"batchnorm": True}, "training": {"epochs": 30}})
     built = build(cfg)
-    outcome = execute(cfg, built=built)
-    network, X = built.network, built.dataset.X_train
-    params = network.layout.split(outcome.fit.theta)
+    result = train_built(cfg, built)
+    network, X = result.model.network, built.dataset.X_train
+    params = network.layout.split(result.model.theta)
     batch = network.predict(params, X[:, :50])
     one_by_one = np.array([network.predict(params, X[:, i : i + 1])[0] for i in range(50)])
     assert np.array_equal(batch, one_by_one)  # evaluation does not depend on the other examples

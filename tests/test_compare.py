@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from dnncli.errors import DataError
+
 from dnncli.errors import ConfigError
 from dnncli.experiments.compare import compare, pick_best, resolve_arms, summarize
 from dnncli.presets import AXES, PRESETS
@@ -83,20 +85,41 @@ def test_same_numbers_with_one_job_or_two(tmp_path):
         assert p.read_bytes() == other.read_bytes()
 
 
-def test_a_failing_arm_does_not_take_the_others_down(tmp_path):
+def test_a_missing_data_file_is_refused_before_any_directory(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text(f"data: {{name: h5, train: {tmp_path / 'missing.h5'}}}\n")
+    with pytest.raises(DataError, match="missing.h5"):
+        compare([str(broken), "configs/adam_moons.yaml"], overrides=["training.epochs=30"], seeds=1, jobs=1,
+                out=tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_a_group_that_raises_fails_only_its_own_runs(tmp_path, monkeypatch):
+    from dnncli import pipeline
+
+    real = pipeline.build_dataset
+
+    def flaky(config):  # fails in the worker only, after the parent's checks passed
+        if config.data.n_samples == 61:
+            raise RuntimeError("disk on fire")
+        return real(config)
+
+    monkeypatch.setattr(pipeline, "build_dataset", flaky)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("data: {n_samples: 61, n_test: 40}\n")
     diverging = tmp_path / "diverging.yaml"
     diverging.write_text("optimizer: {name: gd, learning_rate: 1.0e+300}\ninit: {name: random, scale: 1.0e+6}\n"
                          "training: {epochs: 30}\ndata: {n_samples: 60, n_test: 40}\n")
     result = compare([str(broken), str(diverging), "configs/adam_moons.yaml"], overrides=["training.epochs=30"],
-                     seeds=1, jobs=2, out=tmp_path / "out")
+                     seeds=1, jobs=1, out=tmp_path / "out")
     arms = result.summary["arms"]
-    assert arms["broken"]["failed"] == 1 and "missing.h5" in arms["broken"]["runs"][0]["message"]
+    assert arms["broken"]["failed"] == 1 and "disk on fire" in arms["broken"]["runs"][0]["message"]
     assert arms["diverging"]["runs"][0]["status"] == "diverged"
     assert arms["adam_moons"]["runs"][0]["status"] == "completed" and result.best == "adam_moons"
+    assert result.failed == 1
     summary = json.loads((result.out_dir / "summary.json").read_text())
     assert set(summary["arms"]) == {"broken", "diverging", "adam_moons"}
+    assert summary["failed"] == 1 and summary["status"] == "completed"
     for name in ("summary.csv", "report.md", "costs.png", "accuracy.png", "boundaries.png"):
         assert (result.out_dir / name).exists(), name
     assert json.loads((result.out_dir / "broken-seed0" / "metrics.json").read_text())["status"] == "failed"

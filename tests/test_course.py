@@ -40,7 +40,7 @@ def test_default_seeding_gives_the_same_quality_over_several_seeds():
     from dnncli.config import load_config
     from dnncli.experiments.train import execute
 
-    accuracies = [execute(load_config(ROOT / "configs/adam_moons.yaml", [f"seed={s}"])).metrics["train_accuracy"]
+    accuracies = [execute(load_config(ROOT / "configs/adam_moons.yaml", [f"seed={s}"])).train_accuracy
                   for s in range(3, 8)]
     assert sum(a >= 0.9 for a in accuracies) >= 4, accuracies  # a [5, 2] network sometimes settles lower
     assert sum(accuracies) / len(accuracies) >= 0.9, accuracies

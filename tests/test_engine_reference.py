@@ -317,10 +317,10 @@ def course_moons_accuracy(optimizer) -> tuple[float, float]:
     theta = He()(network.layout, seeding.init_rng())
     result = fit(network, theta, X, Y, optimizer=optimizer, schedule=Constant(), epochs=10000,
                  batch_size=64, seeding=seeding, eval_every=10000)
-    assert result.status == "completed" and result.epochs_run == 10000
+    assert result.status == ("completed",) and result.epochs_run == (10000,)
     A, _ = network.forward(network.layout.split(result.theta), X)
     recomputed = float(np.mean((A > 0.5).astype(int) == Y))
-    return float(result.history.train_accuracy[-1]), recomputed
+    return float(result.member(0).history.train_accuracy[-1]), recomputed
 
 
 @pytest.mark.slow

@@ -147,7 +147,7 @@ def stack_case(activation, output, per_model_lambd):
         thetas.append(np.random.RandomState(10 + k).randn(network.layout.size))
     stacked = Network(network.sizes, ACTIVATIONS.get(activation)(),
                       SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
-                      lambd=lambds.reshape(K, 1, 1) if per_model_lambd else 0.7)
+                      lambd=lambds if per_model_lambd else 0.7)
     theta_K = np.stack(thetas)
     assert theta_K.shape == (K, stacked.layout.size)
     return singles, thetas, stacked, theta_K, X, Y

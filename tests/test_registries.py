@@ -211,7 +211,7 @@ def test_optimizer_defaults(name):
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZER_RULES))
 def test_optimizer_per_model_hyperparameters(name):
-    """theta (K, P) with (K, 1) arrays of hyperparameters == K scalar runs, model by model."""
+    """theta (K, P) with (K,) arrays of hyperparameters == K scalar runs, model by model."""
     rule, hyper, _ = OPTIMIZER_RULES[name]
     K, P, n_steps = 3, 11, 3
     theta0, gs = random_problem((K, P), n_steps, seed=1)
@@ -219,8 +219,7 @@ def test_optimizer_per_model_hyperparameters(name):
     scale = np.array([1.0, 0.9, 1.1])  # different per-model values around the chosen ones
     per_model = {key: np.minimum(value * scale, 0.99) for key, value in hyper.items()}
 
-    opt = OPTIMIZERS.get(name)(learning_rate=lrs.reshape(K, 1),
-                               **{key: v.reshape(K, 1) for key, v in per_model.items()})
+    opt = OPTIMIZERS.get(name)(learning_rate=lrs, **per_model)
     theta = theta0.copy()
     opt.init_state(theta)
     for g in gs:
@@ -235,6 +234,17 @@ def test_optimizer_per_model_hyperparameters(name):
         for g in gs:
             single.step(theta_k, g[k], lrs[k])
         np.testing.assert_allclose(theta[k], theta_k, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZER_RULES))
+def test_optimizer_refuses_per_model_values_of_another_shape(name):
+    """(K, 1) or (K, 1, 1) hyperparameters would broadcast silently against theta (K, P): refused."""
+    from dnncli.engine.stack import ShapeError
+
+    for shape in ((3, 1), (3, 1, 1)):
+        opt = OPTIMIZERS.get(name)(learning_rate=np.full(shape, 0.01))
+        with pytest.raises(ShapeError, match=r"learning_rate.*1-D array of length K"):
+            opt.init_state(np.zeros((3, 5)))
 
 
 def test_adam_counter_is_not_reset_between_steps():
@@ -502,7 +512,7 @@ def test_output_for_class_count():
 # ------------------------------------------------------------------ engine imports
 
 ENGINE_DIR = Path(dnncli.engine.__file__).parent
-ALLOWED_DNNCLI = {"dnncli.registry", "dnncli.errors", "dnncli.constraints"}
+ALLOWED_DNNCLI = {"dnncli.registry", "dnncli.errors", "dnncli.constraints", "dnncli.status"}
 THIRD_PARTY_ALLOWED = {"numpy"}
 
 

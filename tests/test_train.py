@@ -4,6 +4,8 @@ import csv
 import json
 
 import numpy as np
+
+from dnncli.engine.callbacks import LambdaCallback
 import pytest
 
 from dnncli.config import validate
@@ -58,7 +60,7 @@ def test_training_continues_from_saved_params(tmp_path):
 
     built = build(small(init={"name": "file", "path": path}))
     expected = float(built.network.cost(built.network.layout.split(built.theta), built.dataset.X_train, built.dataset.Y_train)[()])
-    assert resumed.fit.history.cost[0] == pytest.approx(expected, rel=1e-12)
+    assert resumed.result.history.cost[0] == pytest.approx(expected, rel=1e-12)
     with pytest.raises(DataError, match="W1"):
         train(small(init={"name": "file", "path": path}, model={"hidden": [3]}), tmp_path)
 
@@ -73,21 +75,21 @@ def test_a_diverging_run_stops_with_status_diverged(tmp_path):
 
 
 def test_an_interrupted_run_keeps_what_it_has(tmp_path):
-    def interrupt(epoch, cost, lr):
+    def interrupt(epoch, logs):
         if epoch == 4:
             raise KeyboardInterrupt
 
-    result = train(small(), tmp_path, callback=interrupt)
+    result = train(small(), tmp_path, callbacks=[LambdaCallback(interrupt)])
     assert result.metrics["status"] == "interrupted"
     assert (result.run_dir / "params.npz").exists() and (result.run_dir / "cost.png").exists()
 
 
 def test_a_failing_run_is_marked_failed_and_re_raised(tmp_path):
-    def boom(epoch, cost, lr):
+    def boom(epoch, logs):
         raise RuntimeError("disk on fire")
 
     with pytest.raises(RuntimeError):
-        train(small(), tmp_path, callback=boom)
+        train(small(), tmp_path, callbacks=[LambdaCallback(boom)])
     (run_dir,) = tmp_path.iterdir()
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["status"] == "failed" and "disk on fire" in metrics["message"]

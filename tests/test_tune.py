@@ -11,8 +11,8 @@ import pytest
 
 from dnncli.config import load_config
 from dnncli.errors import ConfigError
-from dnncli.experiments.tune import (TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, split_validation,
-                                     tune)
+from dnncli.experiments.tune import TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, tune
+from dnncli.validation import Split, split_validation
 from dnncli.search import Param, narrow, parse_params, parse_space
 
 TINY = ["training.epochs=30", "data.n_samples=80", "data.n_test=40", "training.eval_every=10"]
@@ -164,10 +164,10 @@ def test_validation_split_is_stratified_and_seeded():
     from dnncli.build import build_dataset
 
     ds = build_dataset(load_config(CONFIG))
-    rest, X_val, Y_val = split_validation(ds, 0.2, 3)
+    rest, X_val, Y_val = split_validation(ds, Split(0.2, 3))
     assert X_val.shape[1] == 60 and rest.X_train.shape[1] == 240 and rest.X_test is ds.X_test
     assert Y_val.mean() == pytest.approx(ds.Y_train.mean())
-    again = split_validation(ds, 0.2, 3)[1]
+    again = split_validation(ds, Split(0.2, 3))[1]
     assert np.array_equal(X_val, again)
     columns = {tuple(c) for c in np.concatenate([rest.X_train, X_val], axis=1).T}
     assert len(columns) == 300  # a partition of the training columns
@@ -178,7 +178,7 @@ def test_tiny_tune_writes_every_file(tmp_path):
     result = tune(CONFIG, overrides=TINY, trials=6, stages=2, top=2, jobs=2, out=tmp_path)
     out = result.out_dir
     assert out.parent == tmp_path and "-tune-tune_moons" in out.name
-    for name in ("trials.csv", "best.yaml", "report.md", "search.png", "tune.yaml", "study.db"):
+    for name in ("trials.csv", "best.yaml", "report.md", "search.png", "tune.yaml", "study.journal"):
         assert (out / name).is_file(), name
     rows = read_csv(out / "trials.csv")
     assert len(rows) == 6 and [r["stage"] for r in rows] == ["1"] * 3 + ["2"] * 3

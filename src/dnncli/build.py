@@ -1,16 +1,21 @@
-"""The one place that turns a validated config into engine objects (and calls registries)."""
+"""The one place that turns validated configs into engine objects (and calls registries).
+
+A stack of configs (one stack key, see :mod:`dnncli.pipeline`) is built by the same functions:
+every number that differs between the configs becomes a per-model array of length K.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from dnncli.config import RunConfig, entry_params
+from dnncli.config import RegularizationConfig, RunConfig, entry_params
 from dnncli.data import Dataset, load_dataset
 from dnncli.engine.activations import ACTIVATIONS, output_for
 from dnncli.engine.initializers import INITIALIZERS
-from dnncli.engine.network import Network
+from dnncli.engine.network import Layout, Network
 from dnncli.engine.optimizers import OPTIMIZERS
 from dnncli.engine.schedules import SCHEDULES
 from dnncli.engine.seeding import SEEDINGS
@@ -32,30 +37,60 @@ def build_dataset(config: RunConfig) -> Dataset:
     return load_dataset(config.data.name, entry_params(config.data, "data"), standardize=config.data.standardize)
 
 
-def build_network(config: RunConfig, dataset: Dataset) -> Network:
+def per_model(values: Sequence):
+    """One value when all K are equal, else a 1-D array of the K values."""
+    values = list(values)
+    return values[0] if all(v == values[0] for v in values[1:]) else np.array(values, dtype=float)
+
+
+def _keep_probs(reg: RegularizationConfig, n_hidden: int) -> list[float]:
+    return list(reg.keep_prob) if isinstance(reg.keep_prob, list) else [reg.keep_prob] * n_hidden
+
+
+def build_network(config: RunConfig, dataset: Dataset, regs: Sequence[RegularizationConfig] | None = None) -> Network:
+    """The network of ``config``; with ``regs``, one regularization per member of a stack."""
+    regs = list(regs or [config.regularization])
     sizes = [dataset.n_features, *config.model.hidden, 1 if dataset.binary else dataset.n_classes]
-    reg, n_hidden = config.regularization, len(config.model.hidden)
-    keep = reg.keep_prob
-    keep_prob = keep if isinstance(keep, list) else [keep] * n_hidden
+    n_hidden = len(config.model.hidden)
+    reg = config.regularization
     batchnorm = reg.batchnorm if isinstance(reg.batchnorm, list) else [reg.batchnorm] * n_hidden
+    keeps = [_keep_probs(r, n_hidden) for r in regs]
+    keep_prob = [per_model(keeps[k][layer] for k in range(len(regs))) for layer in range(n_hidden)]
     return Network(
         sizes,
         ACTIVATIONS.get(config.model.activation, "model.activation")(),
         output_for(dataset.n_classes),
-        lambd=config.regularization.l2,
-        keep_prob=None if all(k == 1.0 for k in keep_prob) else keep_prob,
+        lambd=per_model(r.l2 for r in regs),
+        keep_prob=None if all(k == 1.0 for ks in keeps for k in ks) else keep_prob,
         batchnorm=batchnorm if any(batchnorm) else None,
-        bn_momentum=reg.batchnorm_momentum,
-        bn_epsilon=reg.batchnorm_epsilon,
+        bn_momentum=per_model(r.batchnorm_momentum for r in regs),
+        bn_epsilon=per_model(r.batchnorm_epsilon for r in regs),
     )
+
+
+
+def initial_theta(config: RunConfig, layout: Layout) -> tuple[np.ndarray, object]:
+    """The config's initial parameters and its seeding (whose init stream drew them)."""
+    seeding = SEEDINGS.get(config.seeding, "seeding")(config.seed)
+    initializer = INITIALIZERS.get(config.init.name, "init.name")(**entry_params(config.init, "init"))
+    return initializer(layout, seeding.init_rng()), seeding
+
+
+def build_optimizer(configs: Sequence[RunConfig]):
+    """One optimizer for configs of one optimizer class (per-model arrays where they differ)."""
+    name = configs[0].optimizer.name
+    params = [entry_params(c.optimizer, "optimizer") for c in configs]
+    return OPTIMIZERS.get(name, "optimizer.name")(**{key: per_model(p[key] for p in params) for key in params[0]})
+
+
+def build_schedule(configs: Sequence[RunConfig]):
+    name = configs[0].schedule.name
+    params = [entry_params(c.schedule, "schedule") for c in configs]
+    return SCHEDULES.get(name, "schedule.name")(**{key: per_model(p[key] for p in params) for key in params[0]})
 
 
 def build(config: RunConfig, dataset: Dataset | None = None) -> Built:
     dataset = dataset if dataset is not None else build_dataset(config)
     network = build_network(config, dataset)
-    seeding = SEEDINGS.get(config.seeding, "seeding")(config.seed)
-    initializer = INITIALIZERS.get(config.init.name, "init.name")(**entry_params(config.init, "init"))
-    theta = initializer(network.layout, seeding.init_rng())
-    optimizer = OPTIMIZERS.get(config.optimizer.name, "optimizer.name")(**entry_params(config.optimizer, "optimizer"))
-    schedule = SCHEDULES.get(config.schedule.name, "schedule.name")(**entry_params(config.schedule, "schedule"))
-    return Built(dataset, network, theta, optimizer, schedule, seeding)
+    theta, seeding = initial_theta(config, network.layout)
+    return Built(dataset, network, theta, build_optimizer([config]), build_schedule([config]), seeding)

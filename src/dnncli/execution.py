@@ -123,6 +123,13 @@ class DaskExecutor(Executor):
                 starts[event[1]] = starts.get(event[1], 0) + 1
         return sum(n > 1 for n in starts.values())
 
+    def cancel(self) -> None:
+        """Cancel every task of this executor on the cluster (a Ctrl-C)."""
+        try:
+            self.client.cancel(self._dask_futures, force=True)
+        except Exception:  # noqa: BLE001 - the client may already be closing
+            pass
+
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self.client.close()
 
@@ -163,16 +170,35 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     """``fn(item)`` for every item through ``pool``; results in input order, failures as :class:`Failure`.
 
     ``on_result(index, result)`` is called as each task finishes (in completion order).
+    A Ctrl-C (KeyboardInterrupt) while waiting cancels what has not started and stops the
+    workers at once (loky's are killed), then propagates.
     """
     items = list(items)
     futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
     results: list[Any] = [None] * len(items)
-    for future in as_completed(futures):
-        i = futures[future]
-        try:
-            results[i] = future.result()
-        except Exception as exc:  # noqa: BLE001 - one bad task must not take the others down
-            results[i] = Failure(f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
-        if on_result is not None:
-            on_result(i, results[i])
+    try:
+        for future in as_completed(futures):
+            i = futures[future]
+            try:
+                results[i] = future.result()
+            except Exception as exc:  # noqa: BLE001 - one bad task must not take the others down
+                results[i] = Failure(f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc)))
+            if on_result is not None:
+                on_result(i, results[i])
+    except KeyboardInterrupt:
+        stop(pool, futures)
+        raise
     return results
+
+
+def stop(pool: Executor, futures: Iterable[Future] = ()) -> None:
+    """Cancel pending tasks and stop the workers now (the running ones are killed, not awaited)."""
+    for future in futures:
+        future.cancel()
+    if isinstance(pool, DaskExecutor):
+        pool.cancel()
+    elif not isinstance(pool, InlineExecutor):
+        try:
+            pool.shutdown(wait=False, kill_workers=True)
+        except TypeError:  # a standard executor without kill_workers
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -34,9 +34,9 @@ def user_errors() -> Iterator[None]:
     except DnnError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # dnncli's Interrupted carries 130 (SIGINT) or 143 (SIGTERM)
         print("interrupted", file=sys.stderr)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+        raise typer.Exit(getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
 
 
 def fmt(value: object, digits: int = 4) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from dnncli.cli.common import BestSoFarBar, fmt, out_console, user_errors
+from dnncli.cli.common import EXIT_FAILED, BestSoFarBar, fmt, out_console, user_errors
 
 
 def compare_command(
@@ -21,6 +21,7 @@ def compare_command(
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the compare directory is created."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
+    no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
 ) -> None:
     """Compare arms (optimizers, initializers, regularizers, ...) over several seeds, in parallel."""
     from dnncli.experiments.compare import compare
@@ -29,11 +30,14 @@ def compare_command(
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
-                             command=["dnn", *sys.argv[1:]], progress=progress)
+                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:
         print_summary(result)
+    if result.failed:
+        print(f"{result.failed} of {result.summary['runs']} runs failed (see their metrics.json)", file=sys.stderr)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def print_summary(result) -> None:

@@ -32,8 +32,8 @@ def train_command(
             sys.stdout.write(cfg.to_yaml())
             return
         show = not quiet and not as_json and sys.stdout.isatty()
-        with _progress(show, cfg.training.epochs) as callback:
-            result = train(cfg, out, command=["dnn", *sys.argv[1:]], callback=callback)
+        with _progress(show, cfg.training.epochs) as callbacks:
+            result = train(cfg, out, command=["dnn", *sys.argv[1:]], callbacks=callbacks)
     metrics = {**result.metrics, "run_dir": str(result.run_dir)}
     if as_json:
         sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
@@ -43,21 +43,23 @@ def train_command(
     if status != "completed":
         print(f"{status}: {metrics.get('message', '')}", file=sys.stderr)
     if status == "interrupted":
-        raise typer.Exit(EXIT_INTERRUPTED)
+        raise typer.Exit(128 + result.exit_signal if result.exit_signal else EXIT_INTERRUPTED)
     if status in ("diverged", "failed"):
         raise typer.Exit(EXIT_FAILED)
 
 
 class _progress:
-    """A rich progress bar fed by the training callback (updated at most 10 times a second)."""
+    """A rich progress bar as a training callback (updated at most 10 times a second)."""
 
     def __init__(self, show: bool, epochs: int):
         self.show, self.epochs = show, epochs
 
     def __enter__(self):
         if not self.show:
-            return None
+            return []
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from dnncli.engine.callbacks import LambdaCallback
 
         self.bar = Progress(
             TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("cost {task.fields[cost]}"),
@@ -67,13 +69,13 @@ class _progress:
         self.task = self.bar.add_task("train", total=self.epochs, cost="-")
         self.last = 0.0
 
-        def callback(epoch: int, cost: float, learning_rate: float) -> None:
+        def on_epoch_end(epoch: int, logs: dict) -> None:
             now = time.monotonic()
             if now - self.last > 0.1 or epoch + 1 == self.epochs:
                 self.last = now
-                self.bar.update(self.task, completed=epoch + 1, cost=f"{cost:.6f}")
+                self.bar.update(self.task, completed=epoch + 1, cost=f"{float(logs['cost'][0]):.6f}")
 
-        return callback
+        return [LambdaCallback(on_epoch_end)]
 
     def __exit__(self, *exc):
         if self.show:

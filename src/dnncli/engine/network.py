@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnncli.engine.activations import Activation
+from dnncli.engine.stack import per_model
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,9 @@ class Network:
         """
         self.layout = Layout(sizes, batchnorm)
         self.bn_layers = [l for l in range(1, len(sizes) - 1) if self.layout.batchnorm[l]]
+        # per-model values (K,) meet the (K, n, m) arrays as (K, 1, 1) (see engine/stack.py)
+        lambd, bn_momentum, bn_epsilon = (per_model(v, 2, name) for v, name in
+                                          ((lambd, "lambd"), (bn_momentum, "bn_momentum"), (bn_epsilon, "bn_epsilon")))
         self.bn_momentum, self.bn_epsilon = bn_momentum, bn_epsilon
         # running statistics per batch-normalized layer: l -> [mean, var], shaped (..., n_l, 1)
         self.running = {l: [np.zeros((sizes[l], 1)), np.ones((sizes[l], 1))] for l in self.bn_layers}
@@ -223,7 +227,7 @@ class Network:
         self.output = output
         self.lambd = lambd
         self.has_l2 = bool(np.any(np.asarray(lambd) != 0))
-        self.keep_prob = None if keep_prob is None else list(keep_prob)
+        self.keep_prob = None if keep_prob is None else [per_model(k, 2, "keep_prob") for k in keep_prob]
         self._workspaces: dict[tuple, Workspace] = {}
 
     # -- forward ---------------------------------------------------------------

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnncli.constraints import Beta, Epsilon, LearningRate
+from dnncli.engine.stack import reshape_hyperparameters
 from dnncli.registry import Registry
 
 OPTIMIZERS: Registry[type] = Registry("optimizer.name")
@@ -35,14 +36,17 @@ class Optimizer:
         self._tmp: np.ndarray | None = None
 
     def init_state(self, theta: np.ndarray) -> None:
+        """Zero slots shaped like ``theta``; per-model hyperparameters (K,) become (K, 1)."""
+        reshape_hyperparameters(self, trailing=1)
         self.state = {name: np.zeros_like(theta) for name in self.slots}
         self._tmp = np.empty_like(theta)
-        self._tmp2 = np.empty_like(theta)
         self.t = 0
 
     def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
-        if self._tmp is None or self._tmp.shape != theta.shape:
+        if self._tmp is None:
             self.init_state(theta)
+        elif self._tmp.shape != theta.shape:
+            raise ValueError(f"optimizer state is for shape {self._tmp.shape}, theta has {theta.shape}: call init_state")
         self.t += 1
         self.update(theta, g, learning_rate)
 
@@ -84,18 +88,16 @@ class Momentum(Optimizer):
 
 
 @OPTIMIZERS.register("nesterov")
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """v = beta*v + (1-beta)*g;  theta = theta - lr*(beta*v + (1-beta)*g).  beta 0.9.
 
     Nesterov's look-ahead written on the current parameters (the form Keras and PyTorch use
     with ``nesterov=True``), in the course's averaging convention for v.
     """
 
-    slots = ("v",)
-
-    def __init__(self, learning_rate: LearningRate = 0.0007, beta: Beta = 0.9):
-        super().__init__(learning_rate)
-        self.beta = beta
+    def init_state(self, theta):
+        super().init_state(theta)
+        self._tmp2 = np.empty_like(theta)
 
     def update(self, theta, g, learning_rate):
         v, tmp, tmp2, beta = self.state["v"], self._tmp, self._tmp2, self.beta
@@ -214,3 +216,33 @@ class Adam(Optimizer):
 def operand(x) -> np.ndarray:
     """``x`` as an array: a ufunc takes a 0-d array about 0.2 µs faster than a Python float."""
     return np.asarray(x)
+
+
+class Composite:
+    """Several optimizers sharing one pass: each steps its own contiguous rows of a stack.
+
+    ``parts`` is a list of (optimizer, K_i); rows are taken in that order. Every part sees the
+    views ``theta[a:b]``, ``g[a:b]`` and ``learning_rate[a:b]``, so each member is updated by
+    exactly the rule (and the operations) it would get alone.
+    """
+
+    def __init__(self, parts: list[tuple[Optimizer, int]]):
+        self.parts, at = [], 0
+        for optimizer, k in parts:
+            self.parts.append((optimizer, slice(at, at + k)))
+            at += k
+        self.learning_rate = np.concatenate([np.broadcast_to(np.asarray(o.learning_rate, dtype=float), (s.stop - s.start,))
+                                             for o, s in self.parts])
+        self.t = 0
+
+    def init_state(self, theta: np.ndarray) -> None:
+        self.learning_rate = np.reshape(self.learning_rate, (-1, 1))
+        for optimizer, rows in self.parts:
+            optimizer.init_state(theta[rows])
+        self.t = 0
+
+    def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
+        self.t += 1
+        lr = np.broadcast_to(learning_rate, (theta.shape[0], 1))
+        for optimizer, rows in self.parts:
+            optimizer.step(theta[rows], g[rows], lr[rows])

@@ -49,6 +49,8 @@ class NumpySeeding:
 class CourseSeeding:
     """The assignments' legacy streams (see the module docstring)."""
 
+    shared_streams = True  # shuffles and dropout masks do not depend on the seed: a stack draws them once
+
     def __init__(self, seed: int):
         self.seed = seed
         # Re-seeding one RandomState gives the same stream as a new RandomState(s), at a

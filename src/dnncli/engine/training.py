@@ -1,33 +1,44 @@
 """The training loop: epochs of shuffled mini-batches, one optimizer step per batch.
 
-The cost recorded for an epoch is the mean per-example loss over all the epoch's
-mini-batches (summed, divided by m), plus the L2 term at the start of the epoch, so
-curves of different batch sizes are comparable (the course's Optimization assignment).
-Each batch's loss is that of its forward pass (the parameters before its update step).
-A non-finite cost stops the run as ``diverged``; Ctrl-C stops it as ``interrupted``
-after the current step (NumPy's in-place updates are never left half done).
+``theta`` is one model's vector (P,) or a stack of K models (K, P) trained in one pass (see
+:mod:`dnncli.engine.stack`). The cost recorded for an epoch is, per model, the mean
+per-example loss over all the epoch's mini-batches (summed, divided by m), plus the L2 term at
+the start of the epoch, so curves of different batch sizes are comparable (the course's
+Optimization assignment). Each batch's loss is that of its forward pass (the parameters
+before its update step).
+
+A model **diverges** when its cost is NaN or infinite, or exceeds ``DIVERGENCE_FACTOR`` (1000)
+times the larger of its first epoch's cost and 1 (a learning rate of 1e6 keeps the
+cross-entropy finite but huge). A diverged model, or one a callback stops, is frozen: its
+parameters are kept as they were at that epoch, its history ends there, and the other models
+go on (models never mix: a NaN in one stays in its own rows). When every model is frozen the
+loop ends. A callback's ``stop_training`` (Ctrl-C) ends the loop after the current step, as
+``interrupted`` (NumPy's in-place updates are never left half done).
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import signal
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from dnncli.engine.minibatches import batch_slices, shuffled
 from dnncli.engine.network import Network
+from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
+from dnncli.status import Status
 
-COMPLETED, DIVERGED, INTERRUPTED = "completed", "diverged", "interrupted"
+DIVERGENCE_FACTOR = 1000.0
 
 
 @dataclass(frozen=True)
 class History:
-    """Per-epoch cost and learning rate; sparse evaluations every ``eval_every`` epochs."""
+    """Per-epoch cost and learning rate; evaluations every ``eval_every`` epochs.
+
+    ``fit`` gives arrays of shape (epochs, K) and (evaluations, K) (K = 1 for one model); one
+    member's (:meth:`member`) are 1-D. Entries after a model was frozen are NaN.
+    """
 
     cost: np.ndarray
     learning_rate: np.ndarray
@@ -40,16 +51,51 @@ class History:
     def epochs(self) -> np.ndarray:
         return np.arange(len(self.cost))
 
+    def member(self, k: int, n: int | None = None) -> History:
+        """Model k's columns (its first ``n`` epochs, and the evaluations among them)."""
+        n = len(self.cost) if n is None else min(n, len(self.cost))
+        keep = self.eval_epochs < n
+        return History(self.cost[:n, k].copy(), self.learning_rate[:n, k].copy(), self.eval_epochs[keep].copy(),
+                       self.train_accuracy[keep, k].copy(), self.test_cost[keep, k].copy(),
+                       self.test_accuracy[keep, k].copy())
+
 
 @dataclass(frozen=True)
 class FitResult:
-    status: str
+    """What ``fit`` returns: per model a status, a message and its epochs run (tuples of length K)."""
+
+    status: tuple[Status, ...]
+    message: tuple[str, ...]
+    theta: np.ndarray
+    history: History
+    epochs_run: tuple[int, ...]
+    seconds: float
+    state: dict  # batch norm's running statistics, arrays with the model axis first for a stack
+
+    @property
+    def n_models(self) -> int:
+        return len(self.status)
+
+    def member(self, k: int) -> Member:
+        """Model k alone (theta (P,), history 1-D), as if it had been trained by itself."""
+        stacked = self.theta.ndim == 2
+        return Member(self.status[k], self.message[k], self.theta[k].copy() if stacked else self.theta,
+                      self.history.member(k, self.epochs_run[k] + (self.status[k] == Status.DIVERGED)),
+                      self.epochs_run[k], self.seconds,
+                      {name: (a[k].copy() if stacked else a) for name, a in self.state.items()})
+
+
+@dataclass(frozen=True)
+class Member:
+    """One model of a :class:`FitResult`: theta (P,), a 1-D history."""
+
+    status: Status
+    message: str
     theta: np.ndarray
     history: History
     epochs_run: int
     seconds: float
-    message: str = ""
-    extra: dict = field(default_factory=dict)
+    state: dict
 
 
 def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -57,38 +103,9 @@ def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.
     return np.mean(network.predict(params, X) == labels, axis=-1)
 
 
-def mean(x) -> float:
-    """Mean over models of a per-model value (a scalar stays itself: np.mean costs microseconds)."""
-    return float(x) if np.ndim(x) == 0 else float(np.mean(x))
-
-
 def labels_of(Y: np.ndarray) -> np.ndarray:
     """Class index per example from the Y layout: (1, m) 0/1 or (C, m) one-hot."""
     return Y[0].astype(np.int64) if Y.shape[0] == 1 else np.argmax(Y, axis=0)
-
-
-@contextlib.contextmanager
-def _deferred_interrupt():
-    """Turn Ctrl-C into a flag that the loop checks after each whole optimizer step.
-
-    Python raises KeyboardInterrupt between any two operations, which could stop a step
-    with Adam's v and s updated but theta not. Only the main thread can take signals; in
-    any other thread the flag simply never rises.
-    """
-    flag = [False]
-
-    def handler(signum, frame):
-        flag[0] = True
-
-    try:
-        previous = signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        previous = None
-    try:
-        yield flag
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
 
 
 def fit(
@@ -105,33 +122,58 @@ def fit(
     X_test: np.ndarray | None = None,
     Y_test: np.ndarray | None = None,
     eval_every: int = 100,
-    callback: Callable[[int, float, float], None] | None = None,
+    callbacks=(),
 ) -> FitResult:
     """Train ``theta`` (modified in place) and return the result with its history.
 
-    ``callback(epoch, cost, learning_rate)`` is called after every epoch (progress bars).
+    For a stack, ``seeding`` is a :class:`StackedSeeding` and the hyperparameters may be
+    per-model arrays of shape (K,). ``callbacks`` follow :mod:`dnncli.engine.callbacks`.
     """
     start = time.perf_counter()
-    m = X.shape[-1]
+    stacked = theta.ndim == 2
+    K, m = (theta.shape[0] if stacked else 1), X.shape[-1]
+    if stacked and not isinstance(seeding, StackedSeeding):
+        if K != 1:
+            raise TypeError("a stack of K > 1 models needs a StackedSeeding (one seeding per member)")
+        seeding = StackedSeeding([seeding])
     dtheta = np.zeros_like(theta)
     params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    reshape_hyperparameters(schedule, trailing=1)
     optimizer.init_state(theta)
     lr0 = optimizer.learning_rate
     dropout = network.keep_prob is not None
     labels, test_labels = labels_of(Y), (labels_of(Y_test) if Y_test is not None else None)
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        cb.on_train_begin(K)
 
-    costs, rates = np.full(epochs, np.nan), np.full(epochs, np.nan)
-    evals: list[tuple[int, float, float, float]] = []
-    status, message, epoch = COMPLETED, "", -1
+    costs, rates = np.full((epochs, K), np.nan), np.full((epochs, K), np.nan)
+    status, message = [Status.COMPLETED] * K, [""] * K
+    epochs_run = [0] * K
+    active = np.ones(K, dtype=bool)
+    limit = np.full(K, np.inf)
+    frozen: dict[int, np.ndarray] = {}  # model -> its parameters when it was frozen
+    frozen_state: dict[int, dict] = {}
+    evals: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def evaluate(e: int) -> None:
-        train_acc = float(np.mean(accuracy(network, params, X, labels)))
+        train_acc = accuracy(network, params, X, labels)
         if X_test is None:
-            evals.append((e, train_acc, np.nan, np.nan))
+            test_cost = test_acc = np.full(K, np.nan)
         else:
-            test_cost = float(np.mean(network.cost(params, X_test, Y_test)))
-            test_acc = float(np.mean(accuracy(network, params, X_test, test_labels)))
-            evals.append((e, train_acc, test_cost, test_acc))
+            A, cache = network.forward(params, X_test)  # the test cost is the cross-entropy, without L2
+            test_cost = network.loss_sum(A, cache, Y_test) / X_test.shape[-1]
+            test_acc = np.mean(network.output.predict(A) == test_labels, axis=-1)
+        rows = [np.array(v, dtype=float).reshape(K) for v in (train_acc, test_cost, test_acc)]
+        for row in rows:
+            row[~active] = np.nan
+        evals.append((e, *rows))
+
+    def freeze(k: int, e: int) -> None:
+        active[k] = False
+        epochs_run[k] = e
+        frozen[k] = theta[k].copy() if stacked else theta.copy()
+        frozen_state[k] = {name: (a[k].copy() if stacked else a.copy()) for name, a in network.state().items()}
 
     # The loss is summed once per epoch, from each batch's Z_L copied into the columns of
     # Z_epoch (a copy costs a fraction of a loss evaluation on a mini-batch).
@@ -141,45 +183,98 @@ def fit(
     # a step on mini-batches of 64).
     forward, backward, step = network.forward, network.backward, optimizer.step
     loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
+    epoch = -1
     # A NaN or inf is reported once, as the status "diverged", not as NumPy warnings.
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"), _deferred_interrupt() as interrupted:
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         try:
             for epoch in range(epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
-                X_e, Y_e = (X, Y) if batch_size is None else shuffled(X, Y, seeding.shuffle_rng(epoch))
+                if batch_size is None:
+                    X_e, Y_e = X, Y
+                elif stacked:
+                    X_e, Y_e = _gather(X, Y, seeding.permutations(epoch, m))
+                else:
+                    X_e, Y_e = shuffled(X, Y, seeding.shuffle_rng(epoch))
                 for k in slices:
                     A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, training=True)
                     Z_epoch[..., k] = cache[-1][0]
                     backward(params, grads, cache, Y_e[..., k])
                     step(theta, dtheta, learning_rate)
-                    if interrupted[0]:  # Ctrl-C arrived during this step: stop now that it is whole
-                        raise KeyboardInterrupt
-                loss = loss_sum(Z_epoch, None, Y_e)
-                cost = mean(loss / m + l2)
-                costs[epoch], rates[epoch] = cost, mean(learning_rate)
-                if not math.isfinite(cost):  # a NaN or inf in any model's cost makes the mean so
-                    status = DIVERGED
-                    message = (f"cost became {cost} at epoch {epoch}: "
-                               "try a smaller optimizer.learning_rate or a smaller init scale")
+                    for cb in callbacks:
+                        if cb.stop_training:  # Ctrl-C arrived during this step: stop now that it is whole
+                            raise KeyboardInterrupt
+                cost = loss_sum(Z_epoch, None, Y_e) / m + l2
+                if stacked:
+                    row = costs[epoch] = np.where(active, cost, np.nan)
+                    rates[epoch] = np.ravel(learning_rate) if np.ndim(learning_rate) else learning_rate
+                    if epoch == 0:
+                        limit = DIVERGENCE_FACTOR * np.maximum(row, 1.0)
+                    diverged = np.flatnonzero(active & ~(np.isfinite(row) & (row <= limit)))
+                else:  # one model: plain floats (a few ufunc calls per epoch would show on the K = 1 path)
+                    c = float(cost)
+                    costs[epoch, 0], rates[epoch, 0], row = c, learning_rate, costs[epoch]
+                    if epoch == 0:
+                        limit = DIVERGENCE_FACTOR * max(c, 1.0)
+                    diverged = () if math.isfinite(c) and c <= limit else (0,)
+                for k in diverged:
+                    status[k], message[k] = Status.DIVERGED, f"cost became {row[k]:.6g} at epoch {epoch}"
+                    freeze(k, epoch)  # the diverged epoch does not count as run
+                if not active.any():
                     break
-                if (epoch + 1) % eval_every == 0 or epoch == epochs - 1:
+                evaluated = (epoch + 1) % eval_every == 0 or epoch == epochs - 1
+                if evaluated:
                     evaluate(epoch)
-                if callback is not None:
-                    callback(epoch, costs[epoch], rates[epoch])
+                if callbacks:
+                    logs = {"cost": row, "learning_rate": rates[epoch], "active": active}
+                    if evaluated:
+                        _, logs["train_accuracy"], logs["test_cost"], logs["test_accuracy"] = evals[-1]
+                    stop = np.zeros(K, dtype=bool)
+                    for cb in callbacks:
+                        asked = cb.on_epoch_end(epoch, logs)
+                        if asked is not None:
+                            stop |= np.broadcast_to(np.asarray(asked, dtype=bool), (K,))
+                    stop &= active
+                    if stop.any():
+                        if not evaluated:
+                            evaluate(epoch)
+                        for k in np.flatnonzero(stop):
+                            freeze(k, epoch + 1)
+                        if not active.any():
+                            break
         except KeyboardInterrupt:
-            status, message = INTERRUPTED, f"interrupted during epoch {epoch}"
-            epoch -= 1  # the interrupted epoch is incomplete
-            costs[epoch + 1] = np.nan
+            for k in np.flatnonzero(active):
+                status[k], message[k] = Status.INTERRUPTED, f"interrupted during epoch {epoch}"
+            costs[epoch] = np.nan  # the interrupted epoch is incomplete
+            epoch -= 1
 
-    epochs_run = epoch + 1 if status != DIVERGED else epoch
-    if status != DIVERGED and (not evals or evals[-1][0] != epochs_run - 1) and epochs_run > 0:
-        evaluate(epochs_run - 1)
-    ev = np.array(evals, dtype=float).reshape(-1, 4)
-    history = History(
-        cost=costs[: epoch + 1], learning_rate=rates[: epoch + 1],
-        eval_epochs=ev[:, 0].astype(int), train_accuracy=ev[:, 1],
-        test_cost=ev[:, 2], test_accuracy=ev[:, 3],
-    )
-    return FitResult(status, theta, history, epochs_run, time.perf_counter() - start, message,
-                     extra={"state": network.state()})
+    for k in np.flatnonzero(active):
+        epochs_run[k] = epoch + 1
+    last = epoch if active.any() else -1
+    if last >= 0 and (not evals or evals[-1][0] != last):
+        evaluate(last)
+    for k, values in frozen.items():  # frozen models get back the parameters they stopped with
+        if stacked:
+            theta[k] = values
+        else:
+            theta[...] = values
+    state = network.state()
+    for k, values in frozen_state.items():
+        for name, a in values.items():
+            if stacked:
+                state[name][k] = a
+            else:
+                state[name] = a
+    n = epoch + 1  # the last epoch with a cost (a diverged one included; an interrupted one not)
+    ev_epochs = np.array([e[0] for e in evals], dtype=int)
+    ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3)]
+    history = History(costs[:n], rates[:n], ev_epochs, *ev)
+    return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
+                     time.perf_counter() - start, state)
+
+
+def _gather(X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every member's shuffled copy of the data: (K, n, m) for orders (K, m); shared for one order (m,)."""
+    if order.ndim == 1:
+        return X.take(order, axis=-1), Y.take(order, axis=-1)
+    return X.T[order].swapaxes(-1, -2), Y.T[order].swapaxes(-1, -2)

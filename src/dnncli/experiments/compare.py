@@ -9,13 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
-from dnncli import execution
+from dnncli import execution, pipeline
+from dnncli.build import build, build_dataset
 from dnncli.config import RunConfig, apply_overrides, load_config, read_yaml, validate
+from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError, choice_hint
-from dnncli.experiments.train import Outcome, base_metrics, execute, write_run
+from dnncli.experiments.signals import deferred_signals
+from dnncli.experiments.writing import start_run, write_run
 from dnncli.files import write_json, write_text
+from dnncli.pipeline import RunResult
 from dnncli.presets import AXES, PRESETS
-from dnncli.runs import create_run_dir, write_history_csv
+from dnncli.runs import create_run_dir, write_history_csv, write_metrics
+from dnncli.status import Status
 
 STATS = ("train_accuracy", "test_accuracy", "final_cost")
 
@@ -64,15 +69,6 @@ def with_seed(config: RunConfig, seed: int) -> RunConfig:
     return validate({**config.to_dict(), "seed": seed})
 
 
-def run_safely(config: RunConfig) -> Outcome:
-    """One arm x seed run; an exception becomes a failed outcome instead of escaping."""
-    execution.tune_malloc()
-    try:
-        return execute(config)
-    except Exception as exc:  # noqa: BLE001 - reported in the table, not fatal to the others
-        return Outcome(config, {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}, None)
-
-
 @dataclass(frozen=True)
 class CompareResult:
     out_dir: Path
@@ -80,6 +76,16 @@ class CompareResult:
     summary: dict
     best: str | None
     verdict: str
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class Run:
+    """One arm x seed: where it is written, and (once back) its result and metrics."""
+
+    arm: str
+    config: RunConfig
+    run_dir: Path
 
 
 def compare(
@@ -94,59 +100,93 @@ def compare(
     command: list[str] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     plots: bool = True,
+    stack: bool = True,
 ) -> CompareResult:
-    """Run every arm with ``seeds`` seeds (in parallel), write a compare directory, return the summary."""
+    """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
+
+    The seeds of every arm train as stacks of models (one pass per group, see
+    :mod:`dnncli.pipeline`), spread over ``jobs`` local processes or a Dask cluster;
+    ``stack=False`` trains one model per task (bit-identical to ``dnn train`` of each config).
+    """
     if seeds < 1:
         raise ConfigError("--seeds", seeds, "at least 1")
     axis, arms = resolve_arms(list(names), base, list(overrides))
-    tasks = [(arm, k, with_seed(arm.config, arm.config.seed + k)) for arm in arms for k in range(seeds)]
-    done = {"n": 0, "best": ""}
+    for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
+        build(arm.config)
     pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
     out_dir = create_run_dir(out, axis, kind="compare")
-    records: list[dict | None] = [None] * len(tasks)
+    runs = [Run(arm.name, config, out_dir / f"{_safe(arm.name)}-seed{config.seed}")
+            for arm in arms for config in (with_seed(arm.config, arm.config.seed + k) for k in range(seeds))]
+    metrics = {}
+    for run in runs:
+        run.run_dir.mkdir()
+        metrics[run.run_dir] = start_run(run.run_dir, run.config, command)
+    results: list[RunResult | None] = [None] * len(runs)
+    datasets = _Datasets()
+    best: list = []
 
-    def on_result(i: int, outcome) -> None:
+    def on_result(i: int, result: RunResult) -> None:
         """Write run i's directory as soon as it is back (overlapping the runs still going)."""
-        arm, _, config = tasks[i]
-        if isinstance(outcome, execution.Failure):
-            outcome = Outcome(config, {"status": "failed", "message": outcome.error}, None)
-        run_dir = out_dir / f"{_safe(arm.name)}-seed{config.seed}"
-        run_dir.mkdir()
-        metrics = write_run(run_dir, outcome, base_metrics(config, command), plots=False)
-        records[i] = {"seed": config.seed, "dir": run_dir.name, "outcome": outcome, **_pick(metrics)}
-        done["n"] += 1
-        acc = _score(outcome.metrics)
-        if acc is not None and (not done["best"] or acc > done["best"][1]):
-            done["best"] = (arm.name, acc)
+        run = runs[i]
+        results[i] = result
+        write_run(run.run_dir, result, metrics[run.run_dir], dataset=datasets.of(run.config), plots=False)
+        value = _score(result.metrics())
+        if value is not None and (not best or value > best[1]):
+            best[:] = [run.arm, value]
         if progress is not None:
-            best = f"{done['best'][0]} {done['best'][1]:.4f}" if done["best"] else "-"
-            progress(done["n"], len(tasks), best)
+            progress(sum(r is not None for r in results), len(runs), f"{best[0]} {best[1]:.4f}" if best else "-")
 
-    reruns, interrupted = 0, False
-    try:
-        execution.run_all(run_safely, [t[2] for t in tasks], pool, on_result)
-        reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
-    except KeyboardInterrupt:
-        interrupted = True  # summarize what finished, then stop as interrupted
-    finally:
-        if scheduler:
-            pool.shutdown()
-    runs: dict[str, list[dict]] = {arm.name: [] for arm in arms}
-    for (arm, _, _), record in zip(tasks, records):
-        if record is not None:
-            runs[arm.name].append(record)
-    summary = summarize(axis, runs)
-    best, verdict = pick_best(summary)
-    public = {"axis": axis, "seeds": seeds, "best": best, "verdict": verdict, "status":
-              "interrupted" if interrupted else "completed", "executor": scheduler or "local", "reruns": reruns,
-              "arms": summary}
-    write_json(out_dir / "summary.json", public)
-    write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-    images = _write_plots(out_dir, arms, runs, summary, best) if plots and not interrupted else []
-    write_text(out_dir / "report.md", compare_report(public, images, AXES.get(axis)))
+    reruns, interrupted = 0, None
+    with deferred_signals(raising=not isinstance(pool, execution.InlineExecutor)) as stop:
+        try:
+            pipeline.run_configs([r.config for r in runs], pool=pool, stack=stack, on_result=on_result,
+                                 callbacks=[stop])
+            reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
+        except KeyboardInterrupt:
+            interrupted = stop.interrupted()  # summarize what finished, then stop as interrupted
+        finally:
+            if scheduler:
+                pool.shutdown()
+        for run, result in zip(runs, results):
+            if result is None or result.status == Status.INTERRUPTED:
+                write_metrics(run.run_dir, {**metrics[run.run_dir], "status": str(Status.INTERRUPTED),
+                                            "message": "the compare was interrupted before this run finished"})
+        by_arm: dict[str, list[dict]] = {arm.name: [] for arm in arms}
+        for run, result in zip(runs, results):
+            if result is not None:
+                by_arm[run.arm].append({"seed": run.config.seed, "dir": run.run_dir.name, "result": result,
+                                        **_pick(result.metrics())})
+        summary = summarize(axis, by_arm)
+        best_arm, verdict = pick_best(summary)
+        failed = sum(r is not None and r.status == Status.FAILED for r in results)
+        completed = sum(r is not None and r.status == Status.COMPLETED for r in results)
+        status = Status.INTERRUPTED if interrupted else (Status.FAILED if not completed else Status.COMPLETED)
+        public = {"axis": axis, "seeds": seeds, "best": best_arm, "verdict": verdict, "status": str(status),
+                  "runs": len(runs), "failed": failed, "executor": scheduler or "local", "stacked": stack,
+                  "reruns": reruns, "arms": summary}
+        write_json(out_dir / "summary.json", public)
+        write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
+        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets) if plots and not interrupted else []
+        write_text(out_dir / "report.md", compare_report(public, images, AXES.get(axis)))
     if interrupted:
-        raise KeyboardInterrupt
-    return CompareResult(out_dir, axis, public, best, verdict)
+        raise interrupted
+    return CompareResult(out_dir, axis, public, best_arm, verdict, failed)
+
+
+class _Datasets:
+    """Each distinct data config loaded once (for the plots of 2-D data), in this process."""
+
+    def __init__(self):
+        self._cache: dict[str, Dataset | None] = {}
+
+    def of(self, config: RunConfig) -> Dataset | None:
+        key = repr(config.to_dict()["data"])
+        if key not in self._cache:
+            try:
+                self._cache[key] = build_dataset(config)
+            except DnnError:
+                self._cache[key] = None
+        return self._cache[key]
 
 
 def _pick(metrics: dict) -> dict:
@@ -177,7 +217,7 @@ def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
         entry["worst_seed"] = min(scores)[1] if spread else None
         entry["seconds"] = float(np.mean([r["seconds"] for r in rs if r["seconds"] is not None] or [0.0]))
         entry["failed"] = sum(r["status"] != "completed" for r in rs)
-        entry["runs"] = [{k: v for k, v in r.items() if k != "outcome"} for r in rs]
+        entry["runs"] = [{k: v for k, v in r.items() if k != "result"} for r in rs]
         summary[arm] = entry
     return summary
 
@@ -223,13 +263,12 @@ def _csv_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best: str | None) -> list[str]:
+def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets) -> list[str]:
     from dnncli import plots
-    from dnncli.build import build
 
     curves = {}
     for arm in arms:
-        histories = [r["outcome"].fit.history.cost for r in runs[arm.name] if r["outcome"].fit is not None]
+        histories = [r["result"].history.cost for r in runs[arm.name] if r["result"].history is not None]
         width = max((len(h) for h in histories), default=0)
         rows = np.full((max(len(histories), 1), max(width, 1)), np.nan)
         for i, h in enumerate(histories):
@@ -237,6 +276,7 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best
         curves[arm.name] = rows
     plots.plot_compare_costs(out_dir / "costs.png", curves, title=f"compare {', '.join(curves)}: cost per epoch")
     images = ["costs.png"]
+
     def per_seed(key):
         return {a: [r[key] for r in runs[a] if r[key] is not None] for a in runs}
 
@@ -245,22 +285,18 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, summary: dict, best
     images.append("accuracy.png")
     panels = []
     for arm in arms:
-        first = runs[arm.name][0]
-        fit = first["outcome"].fit
-        try:
-            built = build(first["outcome"].config)
-        except DnnError:  # an arm whose data cannot be loaded has no panel
+        if not runs[arm.name]:
             continue
-        ds = built.dataset
+        first = runs[arm.name][0]
+        result: RunResult = first["result"]
+        ds = datasets.of(result.config)
+        if ds is None:  # an arm whose data cannot be loaded has no panel
+            continue
         if ds.n_features != 2:
             return images
-        predict = None
-        title = f"{arm.name}: failed"
-        if fit is not None and np.all(np.isfinite(fit.theta)):
-            if fit.extra.get("state"):
-                built.network.load_state(fit.extra["state"])
-            params = built.network.layout.split(fit.theta)
-            predict = (lambda net, p: (lambda X: net.predict(p, X)))(built.network, params)
+        predict, title = None, f"{arm.name}: {result.status}"
+        if result.model is not None and result.model.finite:
+            predict = result.model.predict
             title = f"{arm.name} (seed {first['seed']}): train {first['train_accuracy']:.3f}"
             if first["test_accuracy"] is not None:
                 title += f", test {first['test_accuracy']:.3f}"

@@ -1,0 +1,89 @@
+"""The model axis: K independent models trained in one pass of the same code.
+
+A **per-model hyperparameter** is a scalar (shared by every model) or a 1-D array of length
+K (one value per model). Each consumer reshapes it once, with :func:`per_model`, so that it
+lines up with the arrays it meets: the network's ``(K, n, n_prev)`` weights take ``(K, 1, 1)``,
+the optimizers' and schedules' ``(K, P)`` vectors take ``(K, 1)``. Any other shape is refused:
+a ``(K, 1)`` value against ``(K, 1, 1)`` would broadcast silently to ``(K, K, 1)``.
+
+:class:`StackedSeeding` gives every member of a stack the random streams it would get alone
+(initial weights, mini-batch order, dropout masks), so a member equals its solo run up to the
+float rounding of batched products.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+
+class ShapeError(ValueError):
+    """A per-model hyperparameter of a shape other than () or (K,)."""
+
+
+def per_model(value, trailing: int, name: str = "value"):
+    """``value`` as a scalar, or as an array of shape (K,) + (1,) * trailing from a 1-D array."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return value
+    if array.ndim != 1:
+        raise ShapeError(f"{name}: a per-model value is a scalar or a 1-D array of length K; got shape {array.shape}")
+    return array.astype(np.float64).reshape(array.shape + (1,) * trailing)
+
+
+def n_models(value) -> int | None:
+    """K of a per-model value (None for a scalar)."""
+    shape = np.shape(value)
+    return shape[0] if shape else None
+
+
+def reshape_hyperparameters(obj, trailing: int) -> None:
+    """Reshape every constructor argument of ``obj`` (stored under its own name) with :func:`per_model`."""
+    for name in inspect.signature(type(obj).__init__).parameters:
+        if name != "self" and hasattr(obj, name) and not isinstance(getattr(obj, name), str | bool):
+            setattr(obj, name, per_model(getattr(obj, name), trailing, name))
+
+
+class _StackedDraws:
+    """``random(shape)`` for a stack: member k draws ``shape[1:]`` from its own generator."""
+
+    def __init__(self, rngs, shared: bool):
+        self.rngs, self.shared = rngs, shared
+
+    def random(self, shape):
+        if self.shared:  # every member's stream is the same one (course seeding): draw once
+            return np.broadcast_to(self.rngs[0].random(shape[1:]), shape)
+        return np.stack([rng.random(shape[1:]) for rng in self.rngs])
+
+
+class StackedSeeding:
+    """K seedings (one per member) behind the interface of one.
+
+    ``shuffle_rng`` is not offered: a stack shuffles with :meth:`permutations`, one order per
+    member (or one shared order when every member's shuffle stream is the same one).
+    """
+
+    def __init__(self, seedings: list):
+        self.members = list(seedings)
+        kinds = {type(s) for s in self.members}
+        if len(kinds) != 1:
+            raise ValueError("a stack takes members of one seeding mode")
+        self.shared = getattr(self.members[0], "shared_streams", False)
+
+    def init_rng(self):
+        raise TypeError("a stack draws its members' weights one by one: use members[k].init_rng()")
+
+    def permutations(self, epoch: int, m: int) -> np.ndarray:
+        """(K, m) orders, or (m,) when the members share one stream."""
+        if self.shared:
+            return self.members[0].shuffle_rng(epoch).permutation(m)
+        return np.stack([s.shuffle_rng(epoch).permutation(m) for s in self.members])
+
+    def dropout_rng(self):
+        if self.shared:
+            return _StackedDraws([self.members[0].dropout_rng()], shared=True)
+        return _StackedDraws([s.dropout_rng() for s in self.members], shared=False)
+
+    def schedule_epoch(self, epoch: int) -> int:
+        return self.members[0].schedule_epoch(epoch)

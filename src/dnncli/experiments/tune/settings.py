@@ -1,0 +1,63 @@
+"""The settings of a tune (``--trials``, ``--stages``, ...), validated by one pydantic model."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from dnncli.errors import ConfigError, choice_hint
+
+# metric -> True when higher is better. The test set is deliberately not offered.
+METRICS = {"val_accuracy": True, "val_cost": False, "train_accuracy": True, "final_cost": False}
+SAMPLERS = ("random", "tpe")
+TOP_FRACTION = 0.2
+
+_ALLOWED = {
+    "trials": lambda s: "at least 1",
+    "stages": lambda s: f"from 1 to --trials ({s.get('trials')})",
+    "validation": lambda s: "a fraction of the training examples between 0 and 1, e.g. 0.2",
+    "metric": lambda s: choice_hint(str(s.get("metric")), METRICS) + " (the test set never chooses)",
+    "sampler": lambda s: choice_hint(str(s.get("sampler")), SAMPLERS),
+    "top": lambda s: "at least 1",
+}
+
+
+class TuneSettings(BaseModel):
+    """How a tune searches; every field is a command-line option of the same name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+    trials: Annotated[int, Field(ge=1)] = 40
+    stages: Annotated[int, Field(ge=1)] = 2
+    validation: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    metric: Literal["val_accuracy", "val_cost", "train_accuracy", "final_cost"] = "val_accuracy"
+    sampler: Literal["random", "tpe"] = "random"
+    top: Annotated[int, Field(ge=1)] = 5
+
+    @pydantic.model_validator(mode="after")
+    def _stages_within_trials(self):
+        if self.stages > self.trials:
+            raise ValueError("stages")
+        return self
+
+    @classmethod
+    def parse(cls, values: dict) -> TuneSettings:
+        """Validated settings; a bad one is a ConfigError naming its option (``--trials`` ...)."""
+        values = {k: (float(v) if k == "validation" and isinstance(v, int) and not isinstance(v, bool) else v)
+                  for k, v in values.items()}
+        try:
+            return cls.model_validate(values)
+        except pydantic.ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            key = str(error["loc"][0]) if error["loc"] else "stages"
+            raise ConfigError(f"--{key}", values.get(key), _ALLOWED[key](values)) from None
+
+    def stage_ends(self) -> list[int]:
+        return stage_ends(self.trials, self.stages)
+
+
+def stage_ends(trials: int, stages: int) -> list[int]:
+    """Trial counts at the end of each stage: 40 trials in 2 stages -> [20, 40]."""
+    return [round(trials * s / stages) for s in range(1, stages + 1)]

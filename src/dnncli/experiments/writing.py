@@ -1,0 +1,111 @@
+"""Writing a finished run into its directory: config, metrics, history, parameters, plots, report.
+
+Every run directory, wherever it is made (train, compare, tune), follows one life cycle:
+``metrics.json`` first (tiny, status ``running``), then ``config.yaml``, and at the end every
+other file, ``metrics.json`` last with the final status. Writers take a
+:class:`~dnncli.pipeline.RunResult` (which carries the trained model) and never rebuild one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+import platform
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from dnncli import __version__
+from dnncli.config import RunConfig
+from dnncli.data import Dataset
+from dnncli.files import write_text
+from dnncli.pipeline import RunResult
+from dnncli.report import run_report
+from dnncli.runs import save_npz, write_history_csv, write_metrics
+
+
+def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
+    return {
+        "name": config.name,
+        "status": "running",
+        "started": datetime.datetime.now().astimezone().isoformat(timespec="milliseconds"),
+        "command": command if command is not None else sys.argv,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "versions": {"dnncli": __version__, "numpy": np.__version__, "python": platform.python_version()},
+    }
+
+
+def start_run(run_dir: Path, config: RunConfig, command: list[str] | None) -> dict:
+    """The first two files of every run directory: metrics.json (running), then config.yaml."""
+    metrics = base_metrics(config, command)
+    write_metrics(run_dir, metrics)
+    write_text(run_dir / "config.yaml", config.to_yaml())
+    return metrics
+
+
+def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Dataset | None = None,
+              plots: bool = True) -> dict:
+    """Write a finished run's files into ``run_dir``; returns the full metrics (also written)."""
+    metrics = {**metrics, **result.metrics()}
+    config_yaml = result.config.to_yaml()
+    write_text(run_dir / "config.yaml", config_yaml)
+    images: list[str] = []
+    if result.model is not None:
+        save_npz(run_dir / "params.npz", result.model.arrays())
+    if result.history is not None:
+        write_history_csv(run_dir / "history.csv", history_rows(result.history))
+        if plots:
+            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+                images = _write_plots(run_dir, result, metrics, dataset)
+    write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
+    write_metrics(run_dir, metrics)
+    return metrics
+
+
+def history_rows(h) -> list[dict]:
+    evals = {int(e): i for i, e in enumerate(h.eval_epochs)}
+    rows = []
+    for epoch in range(len(h.cost)):
+        i = evals.get(epoch)
+        rows.append({
+            "epoch": epoch,
+            "cost": _csv(h.cost[epoch]),
+            "learning_rate": _csv(h.learning_rate[epoch]),
+            "train_accuracy": "" if i is None else _csv(h.train_accuracy[i]),
+            "test_cost": "" if i is None else _csv(h.test_cost[i]),
+            "test_accuracy": "" if i is None else _csv(h.test_accuracy[i]),
+        })
+    return rows
+
+
+def _csv(value: float) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
+
+
+def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Dataset | None) -> list[str]:
+    from dnncli import plots
+
+    h, name = result.history, metrics["name"]
+    has_test = bool(np.any(np.isfinite(h.test_cost)))
+    plots.plot_cost(
+        run_dir / "cost.png", h.epochs, h.cost,
+        test_epochs=h.eval_epochs if has_test else None, test_cost=h.test_cost if has_test else None,
+        learning_rate=h.learning_rate, title=f"{name}: cost ({metrics['status']})",
+    )
+    images = ["cost.png"]
+    model = result.model
+    if dataset is not None and dataset.n_features == 2 and model is not None and model.finite:
+        acc = f"train {metrics['train_accuracy']:.4f}"
+        if metrics.get("test_accuracy") is not None:
+            acc += f", test {metrics['test_accuracy']:.4f}"
+        plots.plot_decision_boundary(
+            run_dir / "decision_boundary.png", model.predict,
+            dataset.X_train, dataset.labels_train, X_test=dataset.X_test, labels_test=dataset.labels_test,
+            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes),
+        )
+        images.append("decision_boundary.png")
+    return images
