@@ -4,7 +4,8 @@ import sys
 import numpy as np
 import pytest
 
-from dnncli.plots import _use_log_scale, plot_cost, plot_decision_boundary
+from dnncli.plots import plot_cost, plot_decision_boundary
+from dnncli.plots.curves import use_log_scale
 
 from pngs import PNG_SIGNATURE, assert_only, read_png
 
@@ -34,7 +35,7 @@ def test_import_does_not_load_matplotlib():
     ],
 )
 def test_use_log_scale(values, expected):
-    assert _use_log_scale(np.array(values)) is expected
+    assert use_log_scale(np.array(values)) is expected
 
 
 def test_plot_cost_writes_png_of_expected_size(tmp_path):

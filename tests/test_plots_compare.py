@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from dnncli.plots import _smooth_row, plot_accuracy, plot_boundaries_grid, plot_compare_costs
+from dnncli.plots import plot_accuracy, plot_boundaries_grid, plot_compare_costs
+from dnncli.plots.curves import smooth
 
 from pngs import assert_only, read_png
 
@@ -59,12 +60,12 @@ def test_compare_costs_degenerate_inputs(tmp_path, curves):
 def test_smooth_row_keeps_ends_gaps_and_linear_trends():
     y = np.linspace(1.0, 2.0, 50)
     y[20] = np.nan
-    s = _smooth_row(y, 5)
+    s = smooth(y, 11)
     ok = np.isfinite(y)
     assert np.isnan(s[20])
     np.testing.assert_allclose(s[ok], y[ok])  # a straight line, even at the ends, is left alone
     flat = np.r_[np.ones(10), 3 * np.ones(10)]
-    assert _smooth_row(flat, 2)[0] == 1.0 and _smooth_row(flat, 2)[-1] == 3.0
+    assert smooth(flat, 5)[0] == 1.0 and smooth(flat, 5)[-1] == 3.0
 
 
 @pytest.mark.parametrize("n", range(1, 8))
