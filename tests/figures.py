@@ -9,8 +9,10 @@ def renderer(fig):
     return fig.canvas.get_renderer()
 
 
-def extent(fig, artist):
-    return artist.get_window_extent(renderer(fig))
+def extents(fig, *artists):
+    """The drawn boxes of ``artists`` (in pixels), after one layout of the figure."""
+    r = renderer(fig)
+    return [a.get_window_extent(r) for a in artists]
 
 
 def assert_inside_figure(fig, *artists):
@@ -48,7 +50,7 @@ def labelled_ticks(axis) -> list[float]:
 
 def points_under(fig, legend, ax) -> int:
     """How many drawn line vertices of ``ax`` fall inside the legend's box."""
-    box = extent(fig, legend)
+    (box,) = extents(fig, legend)
     count = 0
     for line in ax.get_lines():
         xy = ax.transData.transform(np.column_stack(line.get_data()).astype(float))

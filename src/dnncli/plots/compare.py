@@ -82,7 +82,9 @@ def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "") -
     handles, _ = ax.get_legend_handles_labels()
     if ended:
         handles.append(Line2D([], [], ls="", marker="x", ms=7, mew=2, color="0.3", label=ENDED_LABEL))
-    ax.legend(handles=handles, loc="best", title=note, title_fontsize="small", fontsize="small", framealpha=0.9)
+    # below the axes, so it never covers a curve (inside, "best" still lands on one when curves fill the corners)
+    fig.legend(handles=handles, loc="outside lower center", ncols=2 if len(handles) > 2 else 1, title=note,
+               title_fontsize="small", fontsize="small", frameon=False)
     return fig
 
 
