@@ -1,6 +1,5 @@
 """The `dnn tune` plot: the metric of every trial against each searched value."""
 
-import numpy as np
 import pytest
 
 from dnncli.plots import SearchPanel, plot_search, search_figure

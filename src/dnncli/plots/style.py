@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import textwrap
 
+import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -62,8 +63,6 @@ def _plain_number(value: float, _pos=None) -> str:
 def label_log_axis(axis, lo: float, hi: float) -> None:
     """Enough labelled ticks on a log ``axis`` showing ``lo``..``hi``: 1-2-5 per decade when
     it spans up to 3 decades, powers of ten otherwise; unlabelled minor ticks in between."""
-    import numpy as np
-
     decades = np.log10(hi / lo) if lo > 0 and hi > lo else 0.0
     subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
     axis.set_major_locator(LogLocator(base=10, subs=subs))
