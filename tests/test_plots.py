@@ -1,11 +1,15 @@
+"""The plots of one run: cost per epoch and decision boundary (figure content, then the PNG)."""
+
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from dnncli.plots import _use_log_scale, plot_cost, plot_decision_boundary
+from dnncli.plots import plot_cost, plot_decision_boundary
+from dnncli.plots.curves import use_log_scale
 
+from figures import assert_inside_figure, labelled_ticks, legend_texts, points_under, titles
 from pngs import PNG_SIGNATURE, assert_only, read_png
 
 
@@ -13,6 +17,13 @@ def moons_like(m=60, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(2, m))
     return X, (X[1] < 0.5 - 0.5 * X[0]).astype(int)
+
+
+def overfit_costs(epochs=10000):
+    """Train cost falling to 0.008; test cost (every 100 epochs) falling, then rising."""
+    e = np.arange(epochs)
+    te = e[::100]
+    return e, 0.69 * np.exp(-e / 800) + 0.008, te, 0.69 * np.exp(-te / 800) + 0.15 + 0.5 * (te / epochs) ** 1.5
 
 
 def test_import_does_not_load_matplotlib():
@@ -34,7 +45,90 @@ def test_import_does_not_load_matplotlib():
     ],
 )
 def test_use_log_scale(values, expected):
-    assert _use_log_scale(np.array(values)) is expected
+    assert use_log_scale(np.array(values)) is expected
+
+
+def test_cost_figure_goes_logarithmic_says_so_and_labels_enough_ticks():
+    from dnncli.plots import cost_figure
+
+    e, cost, te, test_cost = overfit_costs()
+    fig = cost_figure(e, cost, test_epochs=te, test_cost=test_cost, learning_rate=np.full(e.size, 0.3), title="run")
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
+    assert len(labelled_ticks(ax.yaxis)) >= 4  # 0.01 .. 1 labelled 1-2-5, not only 0.01 and 0.1
+    assert "lr = 0.3" in ax.get_title()
+    assert legend_texts(ax.get_legend()) == ["train cost", "test cost"]
+
+
+def test_cost_figure_legend_does_not_cover_the_curves():
+    from dnncli.plots import cost_figure
+
+    e, cost, te, test_cost = overfit_costs()  # test cost ends in the top right corner
+    fig = cost_figure(e, cost, test_epochs=te, test_cost=test_cost)
+    (ax,) = fig.axes
+    assert points_under(fig, ax.get_legend(), ax) == 0
+
+
+def test_cost_figure_linear_axis_for_a_small_range():
+    from dnncli.plots import cost_figure
+
+    (ax,) = cost_figure(np.arange(3), np.array([0.7, 0.5, 0.4])).axes
+    assert ax.get_yscale() == "linear" and ax.get_ylabel() == "cost"
+
+
+def test_cost_figure_smooths_noisy_costs_and_shows_a_varying_learning_rate():
+    from dnncli.plots import cost_figure
+
+    e = np.arange(10000)
+    cost = (0.69 * np.exp(-e / 2000) + 0.05) * np.exp(0.25 * np.random.default_rng(1).normal(size=e.size))
+    fig = cost_figure(e, cost, learning_rate=0.1 / (1 + e // 1000))
+    ax, ax_lr = fig.axes
+    assert legend_texts(ax.get_legend()) == ["train cost, raw", "train cost, mean of 101 epochs"]
+    assert "learning" in ax_lr.get_ylabel() and ax_lr.get_xlabel() == "epoch"
+
+
+@pytest.mark.parametrize(
+    "cost, skipped",
+    [
+        ([np.inf, 0.69, 0.5, 0.4, np.nan], 2),
+        ([0.69, 0.5, np.nan, np.inf, -np.inf], 3),  # diverged
+        ([np.nan, np.inf], 2),  # nothing finite at all
+    ],
+)
+def test_cost_figure_skips_non_finite_and_says_how_many(cost, skipped):
+    from dnncli.plots import cost_figure
+
+    (ax,) = cost_figure(np.arange(len(cost)), np.array(cost), learning_rate=0.0007).axes
+    assert legend_texts(ax.get_legend())[0] == f"train cost ({skipped} non-finite skipped)"
+
+
+def test_long_titles_fit_in_the_figure():
+    from dnncli.plots import boundary_figure, cost_figure
+
+    long = "batchnorm_deep_sigmoid_moons_with_a_long_name: accuracy train 0.9800, test 0.9120 (completed)"
+    X, y = moons_like()
+    for fig in (cost_figure(np.arange(3), np.array([0.7, 0.5, 0.4]), title=long),
+                boundary_figure(lambda A: (A[0] > 0).astype(int), X, y, title=long)):
+        assert "\n" in fig.axes[0].get_title()
+        assert_inside_figure(fig, *titles(fig))
+
+
+def test_boundary_figure_draws_train_points_on_top_of_lighter_smaller_test_points():
+    from dnncli.plots import boundary_figure
+
+    X, y = moons_like(100)
+    Xt, yt = moons_like(500, seed=1)
+    fig = boundary_figure(lambda A: (A[1] < 0.5 - 0.5 * A[0]).astype(int), X, y, X_test=Xt, labels_test=yt,
+                          class_names=["a", "b"])
+    (ax,) = fig.axes
+    train = [c for c in ax.collections if c.get_label().startswith("train")]
+    test = [c for c in ax.collections if c.get_label().startswith("test")]
+    assert len(train) == len(test) == 2
+    assert sum(len(c.get_offsets()) for c in train) == 100 and sum(len(c.get_offsets()) for c in test) == 500
+    assert min(c.get_zorder() for c in train) > max(c.get_zorder() for c in test)
+    assert max(c.get_sizes().max() for c in test) < min(c.get_sizes().min() for c in train)
+    assert max(c.get_alpha() for c in test) < 1.0
+    assert legend_texts(ax.get_legend()) == ["a", "b", "train", "test"]
 
 
 def test_plot_cost_writes_png_of_expected_size(tmp_path):
@@ -50,31 +144,6 @@ def test_plot_cost_writes_png_of_expected_size(tmp_path):
     assert_only(tmp_path, "cost.png")
 
 
-@pytest.mark.parametrize(
-    "cost",
-    [
-        [np.inf, 0.69, 0.5, 0.4, np.nan],
-        [0.69, 0.5, np.nan, np.inf, -np.inf],  # diverged
-        [np.nan, np.inf],  # nothing finite at all
-    ],
-)
-def test_plot_cost_skips_non_finite(tmp_path, cost):
-    path = tmp_path / "cost.png"
-    plot_cost(path, np.arange(len(cost)), np.array(cost), learning_rate=0.0007)
-    read_png(path)
-
-
-def test_plot_decision_boundary_two_classes_with_test(tmp_path):
-    X, y = moons_like()
-    Xt, yt = moons_like(20, seed=1)
-    path = tmp_path / "decision_boundary.png"
-    plot_decision_boundary(path, lambda A: (A[1] < 0.5 - 0.5 * A[0]).astype(int), X, y,
-                           X_test=Xt, labels_test=yt, title="train 100%, test 100%")
-    height, width = read_png(path).shape[:2]
-    assert abs(width - 770) <= 10 and abs(height - 550) <= 10
-    assert_only(tmp_path, "decision_boundary.png")
-
-
 def test_plot_decision_boundary_three_classes(tmp_path):
     centres = np.array([[0.0, 3.0, -3.0], [3.0, -2.0, -2.0]])
     rng = np.random.default_rng(2)
@@ -86,7 +155,9 @@ def test_plot_decision_boundary_three_classes(tmp_path):
 
     path = tmp_path / "db.png"
     plot_decision_boundary(path, predict, X, y, class_names=["a", "b", "c"])
-    read_png(path)
+    height, width = read_png(path).shape[:2]
+    assert abs(width - 770) <= 10 and abs(height - 550) <= 10
+    assert_only(tmp_path, "db.png")
 
 
 def test_no_partial_file_when_predict_raises(tmp_path):
@@ -98,7 +169,6 @@ def test_no_partial_file_when_predict_raises(tmp_path):
     path = tmp_path / "decision_boundary.png"
     with pytest.raises(RuntimeError, match="boom"):
         plot_decision_boundary(path, predict, X, y)
-    assert not path.exists()
     assert_only(tmp_path)
 
 

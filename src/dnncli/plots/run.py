@@ -1,0 +1,104 @@
+"""The plots of one training run: the cost per epoch and the 2-D decision boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from dnncli.plots.boundary import class_colors, draw_boundary, grid_limits, legend_handles, points, predict_grid
+from dnncli.plots.curves import smooth_rows, use_log_scale
+from dnncli.plots.style import label_log_axis, new_figure, wrap
+
+COST_FIGSIZE = (7.0, 4.5)
+BOUNDARY_FIGSIZE = (7.0, 5.0)
+
+
+def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate=None, title: str = "") -> Figure:
+    """The cost per epoch (and sparse test-cost points) of one run.
+
+    Non-finite costs (a diverged run, a first cost of inf) are skipped and counted in the
+    legend. The y axis is logarithmic when the finite costs span more than 1.5 decades,
+    and its label says so. A noisy long curve (mini-batches) is drawn faintly with its
+    moving average on top. A varying ``learning_rate`` (one value per epoch) gets a small
+    panel below; a constant one is named in the title.
+    """
+    epochs = np.asarray(epochs, dtype=float)
+    cost = np.asarray(cost, dtype=float)
+    ok = np.isfinite(cost)
+    x, y = epochs[ok], cost[ok]
+    tx = ty = np.zeros(0)
+    if test_epochs is not None and test_cost is not None:
+        tx, ty = np.asarray(test_epochs, dtype=float), np.asarray(test_cost, dtype=float)
+        tx, ty = tx[np.isfinite(ty)], ty[np.isfinite(ty)]
+    shown = np.concatenate([y, ty])
+    log = use_log_scale(shown)
+
+    lr = None if learning_rate is None else np.asarray(learning_rate, dtype=float).ravel()
+    finite_lr = np.unique(lr[np.isfinite(lr)]) if lr is not None else np.zeros(0)
+    title = title or "cost per epoch"
+    if finite_lr.size == 1:
+        title = f"{title}   (lr = {finite_lr[0]:.3g})"
+
+    fig = new_figure(COST_FIGSIZE)
+    if finite_lr.size > 1:
+        ax, ax_lr = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    else:
+        ax, ax_lr = fig.subplots(), None
+
+    label = "train cost"
+    if skipped := int((~ok).sum()):
+        label += f" ({skipped} non-finite skipped)"
+    smoothed, window = smooth_rows(y[None, :], log) if y.size else (y[None, :], None)
+    if window is not None:
+        ax.plot(x, y, color="C0", lw=0.6, alpha=0.3, label=f"{label}, raw")
+        ax.plot(x, smoothed[0], color="C0", lw=1.6, label=f"{label}, mean of {window} epochs")
+    else:
+        ax.plot(x, y, color="C0", lw=1.0 if x.size > 500 else 1.5, label=label,
+                marker="o" if x.size < 30 else None, ms=3)
+    if tx.size:
+        ax.plot(tx, ty, color="C1", lw=1.2, marker="o", ms=3 if tx.size > 60 else 4, label="test cost")
+    if not x.size:
+        ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
+    ax.set_ylabel("cost (log scale)" if log else "cost")
+    ax.grid(True, which="major", alpha=0.4)
+    if log:
+        ax.set_yscale("log")
+        label_log_axis(ax.yaxis, shown.min(), shown.max())
+        ax.grid(True, which="minor", alpha=0.15)
+    ax.set_title(wrap(title, COST_FIGSIZE[0] - 0.4, fontsize=12))
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    if ax_lr is not None:
+        ax_lr.plot(epochs[: lr.size], lr[: epochs.size], color="C2", lw=1.2, drawstyle="steps-post")
+        lr_log = use_log_scale(lr)
+        ax_lr.set_yscale("log" if lr_log else "linear")
+        ax_lr.set_ylabel("learning rate\n(log scale)" if lr_log else "learning\nrate", fontsize="small")
+        ax_lr.grid(True, alpha=0.4)
+    (ax_lr or ax).set_xlabel("epoch")
+    return fig
+
+
+def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels_train, *, X_test=None,
+                    labels_test=None, title: str = "", class_names: Sequence[str] | None = None) -> Figure:
+    """The regions ``predict`` assigns over the data, with train and test points.
+
+    ``X_*`` have shape ``(2, m)`` (examples on the last axis); labels are ints ``(m,)``.
+    ``predict`` maps a ``(2, N)`` array to ``N`` int labels; it is evaluated on a
+    300 x 300 grid covering all points.
+    """
+    X_train, y_train = points(X_train, labels_train)
+    X_test, y_test = points(X_test, labels_test)
+    lo, hi = grid_limits([X_train] if X_test is None else [X_train, X_test])
+    grid = predict_grid(predict, lo, hi)
+    colors = class_colors([y_train, y_test], [grid], class_names)
+
+    fig = new_figure(BOUNDARY_FIGSIZE)
+    ax = fig.subplots()
+    draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors)
+    ax.legend(handles=legend_handles(colors, class_names, X_test is not None), loc="best", framealpha=0.85,
+              fontsize="small")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(wrap(title or "decision boundary", BOUNDARY_FIGSIZE[0] - 0.4, fontsize=12))
+    return fig
