@@ -8,8 +8,8 @@ Optimization assignment). Each batch's loss is that of its forward pass (the par
 before its update step).
 
 A model **diverges** when its cost is NaN or infinite, or exceeds ``DIVERGENCE_FACTOR`` (1000)
-times the larger of its first epoch's cost and 1 (a learning rate of 1e6 keeps the
-cross-entropy finite but huge). A diverged model, or one a callback stops, is frozen: its
+times the larger of its cost at the initial parameters and 1 (a learning rate of 1e6 keeps
+the cross-entropy finite but huge: 1e5). A diverged model, or one a callback stops, is frozen: its
 parameters are kept as they were at that epoch, its history ends there, and the other models
 go on (models never mix: a NaN in one stays in its own rows). When every model is frozen the
 loop ends. A callback's ``stop_training`` (Ctrl-C) ends the loop after the current step, as
@@ -151,7 +151,9 @@ def fit(
     status, message = [Status.COMPLETED] * K, [""] * K
     epochs_run = [0] * K
     active = np.ones(K, dtype=bool)
-    limit = np.full(K, np.inf)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        initial = np.reshape(network.cost(params, X, Y), K)
+    limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
     frozen: dict[int, np.ndarray] = {}  # model -> its parameters when it was frozen
     frozen_state: dict[int, dict] = {}
     evals: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -183,6 +185,7 @@ def fit(
     # a step on mini-batches of 64).
     forward, backward, step = network.forward, network.backward, optimizer.step
     loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
+    limit0 = float(limit[0])
     epoch = -1
     # A NaN or inf is reported once, as the status "diverged", not as NumPy warnings.
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
@@ -208,15 +211,11 @@ def fit(
                 if stacked:
                     row = costs[epoch] = np.where(active, cost, np.nan)
                     rates[epoch] = np.ravel(learning_rate) if np.ndim(learning_rate) else learning_rate
-                    if epoch == 0:
-                        limit = DIVERGENCE_FACTOR * np.maximum(row, 1.0)
                     diverged = np.flatnonzero(active & ~(np.isfinite(row) & (row <= limit)))
                 else:  # one model: plain floats (a few ufunc calls per epoch would show on the K = 1 path)
                     c = float(cost)
                     costs[epoch, 0], rates[epoch, 0], row = c, learning_rate, costs[epoch]
-                    if epoch == 0:
-                        limit = DIVERGENCE_FACTOR * max(c, 1.0)
-                    diverged = () if math.isfinite(c) and c <= limit else (0,)
+                    diverged = () if math.isfinite(c) and c <= limit0 else (0,)
                 for k in diverged:
                     status[k], message[k] = Status.DIVERGED, f"cost became {row[k]:.6g} at epoch {epoch}"
                     freeze(k, epoch)  # the diverged epoch does not count as run
