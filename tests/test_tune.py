@@ -274,3 +274,33 @@ def test_bad_options_are_config_errors_before_any_directory(tmp_path, option, fr
 def test_tpe_sampler_runs_in_rounds(tmp_path):
     result = tune(CONFIG, overrides=TINY, trials=6, stages=2, sampler="tpe", top=1, jobs=1, out=tmp_path, plots=False)
     assert [r["stage"] for r in result.rows] == [1, 1, 1, 2, 2, 2] and result.best is not None
+
+
+def test_trials_are_asked_round_by_round(tmp_path):
+    """--trials 20000 asks one round (a group per worker), trains it, and only then asks again."""
+    from dnncli.experiments.tune import round_size
+
+    calls = []
+
+    def stop_at_first_result(done, total, best):
+        calls.append(done)
+        if done >= 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(TuneInterrupted):
+        tune(CONFIG, overrides=TINY, trials=20000, stages=1, jobs=1, out=tmp_path, plots=False,
+             progress=stop_at_first_result)
+    rows = read_csv(next(tmp_path.iterdir()) / "trials.csv")
+    assert len(rows) == round_size("random", 2) == 128  # one round asked, not 20000
+    assert sum(r["status"] == "completed" for r in rows) == 1
+
+
+def test_tpe_asks_small_rounds(tmp_path):
+    from dnncli.experiments.tune import round_size
+
+    seen = []
+    result = tune(CONFIG, overrides=TINY, trials=20, stages=1, sampler="tpe", top=1, jobs=1, out=tmp_path, plots=False,
+                  progress=lambda done, total, best: seen.append(done))
+    assert round_size("tpe", 2) == 8 and len(result.rows) == 20
+    stacks = [json.loads(p.read_text())["stack"] for p in result.out_dir.glob("trial-*/metrics.json")]
+    assert stacks and all(1 <= s <= 8 for s in stacks)  # trained in groups of one round at most
