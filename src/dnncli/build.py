@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dnncli import budget
 from dnncli.config import RunConfig, entry_params
 from dnncli.data import Dataset, load_dataset
 from dnncli.engine.activations import ACTIVATIONS, output_for
@@ -52,6 +53,7 @@ def build_network(config: RunConfig, dataset: Dataset) -> Network:
 
 def build(config: RunConfig, dataset: Dataset | None = None) -> Built:
     dataset = dataset if dataset is not None else build_dataset(config)
+    budget.check_run(config, dataset)  # before the parameters are allocated; a stack of K calls it with k=K
     network = build_network(config, dataset)
     seeding = SEEDINGS.get(config.seeding, "seeding")(config.seed)
     initializer = INITIALIZERS.get(config.init.name, "init.name")(**entry_params(config.init, "init"))
