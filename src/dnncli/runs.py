@@ -21,9 +21,10 @@ import numpy as np
 
 from dnncli.errors import DnnError, os_error
 from dnncli.files import atomic_path, write_json, write_text
+from dnncli.processes import process_alive, process_marker  # noqa: F401 - process_marker is part of this API
 
 MAX_METRICS_BYTES = 1 << 20  # a metrics.json is ~1 KB; anything far larger is not one of ours
-PROCESS_KEY = "process"  # metrics[PROCESS_KEY] = process_marker(), written with status "running"
+PROCESS_KEY = "process"  # metrics[PROCESS_KEY] = process_marker() (pid, host), written with status "running"
 
 
 def ensure_out_dir(out: str | os.PathLike) -> Path:
@@ -59,31 +60,6 @@ def create_run_dir(out: str | os.PathLike, name: str, kind: str = "") -> Path:
                                f"{base[:40]}...): set a shorter name: in the config") from None
             raise os_error(exc, "create the run directory") from None
     raise DnnError(f"cannot create a run directory under {out}: 10000 runs named {base} already")
-
-
-def process_marker() -> dict:
-    """Who is running a run: ``{"pid": ..., "host": ...}``, stored in metrics.json under ``"process"``.
-
-    With it :func:`list_runs` tells a run still going from one whose process died (``stale``).
-    """
-    return {"pid": os.getpid(), "host": socket.gethostname()}
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this machine and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    except (OverflowError, ValueError, OSError):
-        return False
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
