@@ -83,7 +83,7 @@ def human(n: int | float) -> str:
     """Bytes for a reader: ``1536`` -> ``1.5 KiB``; works for integers far beyond a float."""
     n = int(n)
     if n >= 2**100:
-        return f"about 10^{len(str(n)) - 1} bytes"
+        return f"10^{len(str(n)) - 1} bytes"
     for unit, size in (("EiB", 2**60), ("PiB", 2**50), ("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= size:
             return f"{n / size:.1f} {unit}"
@@ -137,6 +137,8 @@ def check(est: Estimate, what: str = "this run") -> None:
         return
     top = sorted(est.terms, key=est.terms.get, reverse=True)[:2]
     parts = "; ".join(f"{name} {human(est.terms[name])} ({est.keys[name]})" for name in top if est.terms[name])
+    if len(est.terms) == 1:
+        parts = est.keys[top[0]]
     raise BudgetError(f"{what} needs about {human(est.total)} of memory ({parts}), over the budget of "
                       f"{human(budget)} ({source})")
 

@@ -333,13 +333,17 @@ def read_yaml(path: str | Path) -> Any:
     try:
         if path.stat().st_size > MAX_CONFIG_BYTES:
             raise DnnError(f"{path}: {path.stat().st_size} bytes is too large for a config (at most {MAX_CONFIG_BYTES})")
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DnnError(f"config file not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise DnnError(f"{path}: not UTF-8 text (byte {exc.start}); is it a YAML config?") from None
     except OSError as exc:
         raise DnnError(f"cannot read config {path}: {exc.strerror}") from None
+    if b"\x00" in data:
+        raise DnnError(f"{path}: a binary file, not a YAML config")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DnnError(f"{path}: not UTF-8 text (byte {exc.start}); is it a YAML config?") from None
     return load_yaml_text(text, str(path))
 
 

@@ -16,6 +16,7 @@ course's exact weights. Scales (n_prev = n_{l-1}, n = n_l):
 from __future__ import annotations
 
 import math
+import os
 import zipfile
 
 import numpy as np
@@ -112,6 +113,8 @@ def read_npz(path, key: str, max_values: int | None = None) -> dict[str, np.ndar
     """
     where = f"{key}: {str(path)!r}"
     try:
+        if not os.path.isfile(path):
+            raise DataError(f"{where}: no such file")
         if not zipfile.is_zipfile(path):
             raise DataError(f"{where} is not an .npz file (empty, truncated, or not a zip archive)")
         with zipfile.ZipFile(path) as archive:
