@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dnncli import budget
 from dnncli.config import RegularizationConfig, RunConfig, entry_params
 from dnncli.data import Dataset, load_dataset
 from dnncli.engine.activations import ACTIVATIONS, output_for
@@ -91,6 +92,7 @@ def build_schedule(configs: Sequence[RunConfig]):
 
 def build(config: RunConfig, dataset: Dataset | None = None) -> Built:
     dataset = dataset if dataset is not None else build_dataset(config)
+    budget.check_run(config, dataset)  # before the parameters are allocated; a stack of K calls it with k=K
     network = build_network(config, dataset)
     theta, seeding = initial_theta(config, network.layout)
     return Built(dataset, network, theta, build_optimizer([config]), build_schedule([config]), seeding)

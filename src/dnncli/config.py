@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from dnncli.constraints import Range
 from dnncli.data import DATASETS
@@ -27,16 +28,44 @@ from dnncli.engine.initializers import INITIALIZERS
 from dnncli.engine.optimizers import OPTIMIZERS
 from dnncli.engine.schedules import SCHEDULES
 from dnncli.engine.seeding import SEEDINGS
-from dnncli.errors import ConfigError, DnnError, choice_hint
+from dnncli.errors import ConfigError, DnnError, choice_hint, short_text
 from dnncli.registry import Registry
 
-STRICT = ConfigDict(extra="forbid", frozen=True)
+# allow_inf_nan=False: no .inf / .nan anywhere a float is taken (learning rates, l2, betas, ...)
+STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _takes_bool(annotation: Any) -> bool:
+    """Whether ``bool`` appears anywhere in a field's type (``bool | list[bool]`` does, ``int`` does not)."""
+    return annotation is bool or any(_takes_bool(arg) for arg in typing.get_args(annotation))
+
+
+def _holds_bool(value: Any) -> bool:
+    return isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value))
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys, non-finite floats and ``true`` for a number are refused.
+
+    pydantic would take ``epochs: true`` as 1 and ``learning_rate: yes`` as 1.0; a field whose
+    type names no ``bool`` refuses a boolean here, so every section (fixed or built from a
+    registry entry's signature) follows one rule.
+    """
+
+    model_config = STRICT
+
+    @pydantic.field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_numbers(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and _holds_bool(value) and not _takes_bool(field.annotation):
+            raise PydanticCustomError("bool_type", "a number, not true/false")
+        return value
 Probability = Annotated[float, Field(gt=0, le=1)]
 
 
 # -- fixed sections -------------------------------------------------------------
-class ModelConfig(BaseModel):
-    model_config = STRICT
+class ModelConfig(Section):
     hidden: list[Annotated[int, Field(ge=1)]] = [5, 2]
     activation: str = "relu"
 
@@ -47,8 +76,7 @@ class ModelConfig(BaseModel):
         return value
 
 
-class RegularizationConfig(BaseModel):
-    model_config = STRICT
+class RegularizationConfig(Section):
     l2: Annotated[float, Field(ge=0)] = 0.0
     keep_prob: Probability | list[Probability] = 1.0
     batchnorm: bool | list[bool] = False
@@ -56,8 +84,7 @@ class RegularizationConfig(BaseModel):
     batchnorm_epsilon: Annotated[float, Field(gt=0)] = 1e-5
 
 
-class TrainingConfig(BaseModel):
-    model_config = STRICT
+class TrainingConfig(Section):
     epochs: Annotated[int, Field(ge=1)] = 10000
     batch_size: Annotated[int, Field(ge=1)] | None = 64
     eval_every: Annotated[int, Field(ge=1)] = 100
@@ -76,7 +103,8 @@ REGISTRY_SECTIONS: dict[str, tuple[Registry, str, dict[str, Any]]] = {
     "schedule": (SCHEDULES, "constant", {}),
 }
 TOP_KEYS = ["name", "seed", "seeding", *REGISTRY_SECTIONS, *FIXED_SECTIONS]
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # used with fullmatch: "$" would let "a\n" pass
+MAX_NAME = 100  # characters: run directories add a timestamp and suffixes, file names stop at 255 bytes
 
 
 def _field_type(annotation: Any) -> Any:
@@ -103,7 +131,7 @@ def entry_model(section: str, name: str) -> type[BaseModel]:
         default = ... if p.default is inspect.Parameter.empty else p.default
         fields[p.name] = (_field_type(hints.get(p.name, Any)), default)
     fields.update(extra)
-    return pydantic.create_model(f"{section}_{name}", __config__=STRICT, **fields)
+    return pydantic.create_model(f"{section}_{name}", __base__=Section, **fields)
 
 
 def entry_params(section_config: BaseModel, section: str) -> dict[str, Any]:
@@ -152,8 +180,10 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
         if key not in TOP_KEYS and key != "search":  # search: is read by `dnn tune`; train trains the config as written
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
     name = raw.get("name", default_name)
-    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
         raise ConfigError("name", name, "letters, digits, '_', '-' and '.', not starting with '.' or '-'")
+    if len(name) > MAX_NAME:
+        raise ConfigError("name", name, f"at most {MAX_NAME} characters (it has {len(name)})")
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32 - 1:
         raise ConfigError("seed", seed, "an integer from 0 to 4294967294")
@@ -216,21 +246,105 @@ def _check_cross_fields(config: RunConfig) -> None:
 
 
 # -- loading and overrides ------------------------------------------------------
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; a search space a few kilobytes
+MAX_YAML_NODES = 100_000  # scalars, lists and mappings after every alias is expanded
+MAX_YAML_DEPTH = 50  # levels of nesting
+
+
+class _Loader(yaml.SafeLoader):
+    """``safe_load`` that refuses duplicate keys, alias bombs and absurd nesting.
+
+    An alias (``*a``) costs nothing to compose but every later walk of the value (validation,
+    an error message, a deep copy) pays its expanded size, which a "billion laughs" makes
+    exponential; the composed node graph is measured (each node once) before constructing.
+    """
+
+    def get_single_node(self):
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node)
+                except TypeError:
+                    continue  # unhashable: the base class names it
+                if first is not key_node:
+                    raise DnnError(f"line {key_node.start_mark.line + 1}: duplicate key {short_text(repr(key))} "
+                                   f"(first given on line {first.start_mark.line + 1})")
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_expansion(root) -> None:
+    """Refuse a node graph whose expansion (aliases followed) exceeds the node or depth limits."""
+    sizes: dict[int, int] = {}
+    stack = [(root, 1, False)]
+    while stack:  # iterative post-order: a deep document must not exhaust Python's stack
+        node, depth, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        children = [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else (
+            node.value if isinstance(node, yaml.SequenceNode) else [])
+        if depth > MAX_YAML_DEPTH:
+            raise DnnError(f"line {node.start_mark.line + 1}: nested more than {MAX_YAML_DEPTH} levels deep")
+        if children_done:
+            total = 1 + sum(sizes.get(id(child), 0) for child in children)
+            if total > MAX_YAML_NODES:
+                raise DnnError(f"line {node.start_mark.line + 1}: this value expands to more than "
+                               f"{MAX_YAML_NODES} values (aliases: *name) - refused")
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _parse(text: str, source: str) -> Any:
+    """YAML -> Python with :class:`_Loader`; a size or structure problem is a DnnError, bad syntax a YAMLError."""
+    if "\x00" in text:
+        raise DnnError(f"{source}: a binary file, not a YAML config")
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except DnnError as exc:
+        raise DnnError(f"{source} {exc}") from None
+    except RecursionError:
+        raise DnnError(f"{source}: nested too deeply (more than {MAX_YAML_DEPTH} levels)") from None
+
+
+def load_yaml_text(text: str, source: str = "<text>") -> Any:
+    """Parse YAML safely (no tags run code); any problem is one :class:`DnnError` line naming ``source``."""
+    try:
+        return _parse(text, source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or "invalid YAML"
+        raise DnnError(f"{source}{where}: {short_text(str(problem), 200)}") from None
+
+
 def read_yaml(path: str | Path) -> Any:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise DnnError(f"{path}: {path.stat().st_size} bytes is too large for a config (at most {MAX_CONFIG_BYTES})")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise DnnError(f"config file not found: {path}") from None
     except OSError as exc:
         raise DnnError(f"cannot read config {path}: {exc.strerror}") from None
+    if b"\x00" in data:
+        raise DnnError(f"{path}: a binary file, not a YAML config")
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise DnnError(f"{path}{where}: {problem}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DnnError(f"{path}: not UTF-8 text (byte {exc.start}); is it a YAML config?") from None
+    return load_yaml_text(text, str(path))
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
@@ -240,9 +354,9 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     if not sep or not all(path):
         raise ConfigError("--set", text, "KEY.PATH=VALUE, e.g. optimizer.learning_rate=0.001")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
+        parsed = _parse(value, "--set") if value.strip() else None
     except yaml.YAMLError:
-        parsed = value
+        parsed = value  # not YAML: taken as the string written
     return path, parsed
 
 
@@ -288,5 +402,6 @@ def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
 
 
 def _safe_stem(stem: str) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip(".-")
+    """A default run name from a config file's name: unsafe characters replaced, cut to MAX_NAME."""
+    stem = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9_.-]", "_", stem)).lstrip(".-")[:MAX_NAME]
     return stem or "run"

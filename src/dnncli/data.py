@@ -13,6 +13,7 @@ module stays fast.
 
 import dataclasses
 import inspect
+import math
 import os
 from dataclasses import dataclass
 from typing import Annotated
@@ -20,10 +21,13 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from dnncli import budget
 from dnncli.errors import ConfigError, DataError, choice_hint
 from dnncli.registry import Registry
 
 DATASETS: Registry = Registry("data.name")
+MAX_CLASSES = 1000  # a label of 2**40 must not build 2**40 class names
+GENERATED_EXAMPLES = ("n_samples", "n_test")  # parameters that set how many examples a generator draws
 
 Seed = Annotated[int, Field(ge=0, le=2**32 - 2, description="random seed; the test set uses seed + 1")]
 NSamples = Annotated[int, Field(ge=2, description="number of training examples")]
@@ -83,8 +87,15 @@ def decode_labels(Y: np.ndarray) -> np.ndarray:
 
 
 def _make(name: str, classes, train, test=None) -> Dataset:
-    """A Dataset from ``(X, y)`` pairs with examples on the FIRST axis (scikit-learn layout)."""
+    """A Dataset from ``(X, y)`` pairs with examples on the FIRST axis (scikit-learn layout).
+
+    Every data set passes here, so here is where bad input is refused: no examples, no
+    features, complex numbers, NaN or inf (a NaN in X would otherwise look like divergence).
+    """
     classes = tuple(str(c) for c in classes)
+    _check_examples(name, "training", train[0])
+    if test is not None:
+        _check_examples(name, "test", test[0])
 
     def columns(X):
         return np.ascontiguousarray(np.asarray(X, dtype=np.float64).reshape(len(X), -1).T)
@@ -93,6 +104,23 @@ def _make(name: str, classes, train, test=None) -> Dataset:
     if test is not None:
         X_test, Y_test = columns(test[0]), encode_labels(test[1], len(classes))
     return Dataset(name, columns(train[0]), encode_labels(train[1], len(classes)), X_test, Y_test, classes)
+
+
+def _check_examples(name: str, split: str, X) -> None:
+    X = np.asarray(X)
+    if X.ndim == 0 or X.shape[0] == 0:
+        raise DataError(f"{name}: the {split} set has no examples")
+    if X[:1].size == 0:
+        raise DataError(f"{name}: the {split} set has examples of zero features (shape {X.shape})")
+    if np.iscomplexobj(X):
+        raise DataError(f"{name}: the {split} set holds complex numbers; only real data can be trained on")
+    if not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
+        raise DataError(f"{name}: the {split} set must be numeric, got {X.dtype}")
+    bad = ~np.isfinite(X)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(f"{name}: the {split} set holds {int(bad.sum())} NaN or infinite values "
+                        f"(the first at index {first}, example {first[0]})")
 
 
 def _per_class(n: int, k: int, key: str) -> int:
@@ -158,7 +186,7 @@ def flower(*, n_samples: NSamples = 400, n_test: NTest = 100, seed: Seed = 1) ->
 def blobs(
     *,
     n_samples: NSamples = 300,
-    centers: Annotated[int, Field(ge=2, description="number of clusters (classes)")] = 3,
+    centers: Annotated[int, Field(ge=2, le=MAX_CLASSES, description="number of clusters (classes)")] = 3,
     cluster_std: Annotated[float, Field(gt=0, description="standard deviation of each cluster")] = 1.0,
     n_test: NTest = 100,
     seed: Seed = 0,
@@ -191,7 +219,7 @@ def _spiral_points(n: int, K: int, noise: float, seed: int) -> tuple[np.ndarray,
 def spiral(
     *,
     n_samples: NSamples = 300,
-    classes: Annotated[int, Field(ge=2, description="number of arms (classes)")] = 3,
+    classes: Annotated[int, Field(ge=2, le=MAX_CLASSES, description="number of arms (classes)")] = 3,
     noise: Noise = 0.2,
     n_test: NTest = 100,
     seed: Seed = 0,
@@ -252,23 +280,46 @@ def _read_split(path: str, split: str, *, key: str, required: bool):
         for name in (x_key, y_key):
             if not isinstance(f.get(name), h5py.Dataset):
                 raise DataError(f"{path}: missing data set {name!r} (found: {', '.join(f.keys()) or 'nothing'})")
+        _check_declared(path, f[x_key], f[y_key], key)  # shapes first: reading allocates
         x, y = f[x_key][()], f[y_key][()]
-        names = None
-        if "list_classes" in f:
-            names = [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in f["list_classes"][()]]
+        names = _class_names(path, f.get("list_classes"), h5py) if "list_classes" in f else None
 
     if x.ndim == 0 or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise DataError(f"{path}: {x_key!r} must be a numeric array with examples on the first axis")
     x = x.reshape(len(x), -1) / 255.0 if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float64)
+    if not np.isfinite(x).all():
+        raise DataError(f"{path}: {x_key!r} holds {int((~np.isfinite(x)).sum())} NaN or infinite values")
     if y.ndim == 2 and 1 in y.shape:
         y = y.reshape(-1)
     if y.ndim != 1 or not (np.issubdtype(y.dtype, np.number) or y.dtype == bool):
         raise DataError(f"{path}: {y_key!r} must be numeric of shape (m,) or (1, m), got {y.shape}")
     if len(x) != len(y) or len(y) == 0:
         raise DataError(f"{path}: {x_key!r} has {len(x)} examples but {y_key!r} has {len(y)}")
-    if not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
+    if np.iscomplexobj(y) or not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
         raise DataError(f"{path}: {y_key!r} must hold class indices 0, 1, 2, ...")
     return x, y.astype(np.int64), names
+
+
+def _check_declared(path: str, x, y, key: str) -> None:
+    """Refuse an HDF5 split by its declared shapes and types, before a byte is read."""
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise DataError(f"{path}: {x.name.lstrip('/')!r} has no examples (shape {x.shape})")
+    n_features = math.prod(x.shape[1:])
+    if n_features == 0:
+        raise DataError(f"{path}: {x.name.lstrip('/')!r} has examples of zero features (shape {x.shape})")
+    for ds in (x, y):
+        if ds.dtype.kind == "c":
+            raise DataError(f"{path}: {ds.name.lstrip('/')!r} holds complex numbers; only real data can be trained on")
+    budget.check_bytes(2 * 8 * x.shape[0] * n_features + 8 * y.size, f"reading {x.name.lstrip('/')!r} of {path}",
+                       f"data.{key}")
+
+
+def _class_names(path: str, ds, h5py) -> list[str]:
+    if not isinstance(ds, h5py.Dataset) or ds.ndim != 1:
+        raise DataError(f"{path}: 'list_classes' must be a 1-D array of class names")
+    if not 2 <= ds.shape[0] <= MAX_CLASSES:
+        raise DataError(f"{path}: 'list_classes' has {ds.shape[0]} names; 2 to {MAX_CLASSES} classes are supported")
+    return [c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c) for c in ds[()]]
 
 
 @DATASETS.register("h5")
@@ -291,6 +342,8 @@ def h5(*, train: str, test: str | None = None) -> Dataset:
             )
         names = names or test_part[2]
     top = max(int(y.max()), -1 if test_part is None else int(test_part[1].max()))
+    if top >= MAX_CLASSES:
+        raise DataError(f"{train}: a label of {top}; at most {MAX_CLASSES} classes (labels 0 to {MAX_CLASSES - 1})")
     names = names or [str(k) for k in range(max(2, top + 1))]
     if len(names) < 2 or top >= len(names):
         files = train if test in (None, train) else f"{train}, {test}"
@@ -321,6 +374,11 @@ def load_dataset(name: str, params: dict, *, standardize: bool = False) -> Datas
     for key, p in signature.items():
         if p.default is inspect.Parameter.empty and key not in params:
             raise ConfigError(f"data.{key}", None, f"required for data.name {name!r}")
+    drawn = [key for key in GENERATED_EXAMPLES if key in signature]
+    if drawn:  # checked before generating: scikit-learn would allocate first and fail after
+        n = sum(int(params.get(key, signature[key].default)) for key in drawn)
+        budget.check_bytes(n * budget.BYTES_PER_GENERATED_EXAMPLE, f"generating {n} examples",
+                           ", ".join(f"data.{key}" for key in drawn))
     ds = fn(**params)
     return _standardize(ds) if standardize else ds
 

@@ -12,6 +12,8 @@ import os
 import re
 import signal
 import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, as_completed
@@ -36,25 +38,107 @@ class InlineExecutor(Executor):
 
 
 def default_jobs() -> int:
-    return os.cpu_count() or 1
+    """The cores this process may use (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
-def executor(jobs: int | None = None, scheduler: str | None = None) -> Executor:
-    """A local executor with ``jobs`` workers (default: every core), or a Dask cluster's."""
+def capped_jobs(jobs: int | None, n_tasks: int | None = None) -> tuple[int, str | None]:
+    """How many local worker processes to start for ``n_tasks`` tasks, and a note when ``--jobs`` was cut.
+
+    ``jobs`` (default: every core) is capped at the cores, since a process pool on C cores
+    gives at most C times the speed, and at the number of tasks, since an idle worker costs
+    ~100 MB for nothing. The note says which limit applied, for the command to print.
+    """
     from dnncli.errors import ConfigError
 
-    if jobs is not None and jobs < 1:
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1):
         raise ConfigError("--jobs", jobs, "at least 1")
+    cores = default_jobs()
+    n = min(jobs or cores, cores)
+    if n_tasks is not None:
+        n = max(1, min(n, n_tasks))
+    note = None
+    if jobs is not None and n < jobs:
+        why = "the number of tasks" if n_tasks is not None and n == n_tasks and n_tasks < cores else f"the {cores} cores of this machine"
+        note = f"--jobs {jobs}: using {n} worker process{'es' if n > 1 else ''} ({why})"
+    return n, note
+
+
+def executor(jobs: int | None = None, scheduler: str | None = None, n_tasks: int | None = None) -> Executor:
+    """A local executor with ``jobs`` workers (default: every core), or a Dask cluster's.
+
+    Local workers are capped by :func:`capped_jobs` (at the cores, and at ``n_tasks`` when
+    given) and die with their parent, however it dies (:func:`_worker_init`).
+    """
+    from dnncli.errors import DnnError
+
+    jobs, _ = capped_jobs(jobs, n_tasks)  # a bad --jobs is refused even with --scheduler
     if scheduler:
         return DaskExecutor(scheduler)
-    jobs = jobs or default_jobs()
     if jobs == 1:
         return InlineExecutor()
     from joblib.externals.loky import get_reusable_executor
 
-    pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60)
+    try:
+        pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60,
+                                     initializer=_worker_init, initargs=(os.getpid(),))
+    except (OSError, RuntimeError) as exc:
+        raise DnnError(f"cannot start {jobs} worker processes ({exc}); try a smaller --jobs") from None
     _shutdown_on_sigterm(pool)
     return pool
+
+
+# -- workers never outlive their parent ---------------------------------------------
+PARENT_POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+EXIT_ORPHANED = 70
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Run in each loky worker at start: die when the parent process (``parent_pid``) dies.
+
+    Two mechanisms, because a ``kill -9`` runs no handler in the parent:
+
+    - Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when the thread
+      that started it ends. loky starts workers from the parent's main thread or its executor
+      manager thread, both alive while the pool is in use; the worker's parent is the command's
+      process itself (no intermediate process), checked here.
+    - a daemon watchdog thread polling every 0.5 s: when the worker's parent pid changes
+      (it was re-parented to init or a subreaper) or ``parent_pid`` is gone or a zombie, the
+      worker calls ``os._exit``. It also covers macOS and a parent that is not the starter.
+
+    loky's resource tracker exits by itself once the parent and every worker have closed
+    its pipe, so it goes a moment after the workers.
+    """
+    if sys.platform.startswith("linux") and os.getppid() == parent_pid:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    started_by = os.getppid()
+    if not _parent_alive(parent_pid, started_by):  # the parent died before prctl took effect
+        os._exit(EXIT_ORPHANED)
+    threading.Thread(target=_watch_parent, args=(parent_pid, started_by), daemon=True,
+                     name="dnn-parent-watchdog").start()
+
+
+def _parent_alive(parent_pid: int, started_by: int) -> bool:
+    from dnncli.processes import process_alive
+
+    return os.getppid() == started_by and process_alive(parent_pid)
+
+
+def _watch_parent(parent_pid: int, started_by: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if not _parent_alive(parent_pid, started_by):
+            os._exit(EXIT_ORPHANED)
 
 
 def _shutdown_on_sigterm(pool) -> None:
@@ -70,6 +154,61 @@ def _shutdown_on_sigterm(pool) -> None:
         pass
 
 
+SCHEDULER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+MAX_HANDSHAKE_BYTES = 1 << 20  # a Dask handshake is a few hundred bytes
+
+
+def check_scheduler_address(address: str) -> None:
+    """Refuse anything but ``SCHEME://HOST:PORT`` with a scheme Dask speaks (before any connection)."""
+    from dnncli.errors import ConfigError
+
+    match = re.fullmatch(r"([a-z]+)://([^:/\s]+|\[[0-9a-fA-F:]+\]):(\d{1,5})", address or "")
+    inproc = re.fullmatch(r"inproc://\S+", address or "")
+    if inproc:
+        return
+    if match is None or match.group(1) not in SCHEDULER_SCHEMES or not 0 < int(match.group(3)) < 65536:
+        raise ConfigError("--scheduler", address,
+                          f"an address like tcp://HOST:PORT; schemes: {', '.join(SCHEDULER_SCHEMES)}")
+
+
+def _probe_tcp(address: str, timeout: float) -> None:
+    """Connect and read the first frame header: a server that is not a Dask scheduler is one line.
+
+    A Dask comm starts with an 8-byte little-endian length; an HTTP or SSH server's first bytes
+    read as exabytes, which the Dask client would try to allocate (MemoryError "3.01 EiB").
+    """
+    import socket
+
+    from dnncli.errors import DnnError
+
+    host, _, port = address[len("tcp://"):].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as sock:
+            sock.settimeout(min(timeout, 3.0))
+            header = b""
+            while len(header) < 8:
+                chunk = sock.recv(8 - len(header))
+                if not chunk:
+                    break
+                header += chunk
+    except TimeoutError:
+        raise DnnError(f"--scheduler: {address!r} accepted a connection but sent no Dask handshake") from None
+    except OSError as exc:
+        raise DnnError(f"--scheduler: cannot reach {address!r} ({exc.strerror or type(exc).__name__})") from None
+    if len(header) < 8 or int.from_bytes(header, "little") > MAX_HANDSHAKE_BYTES:
+        raise DnnError(f"--scheduler: {address!r} is not a Dask scheduler (it answered {header[:8]!r})")
+
+
+def _discard(client) -> None:
+    """Close a Client whose constructor failed, quietly, so that its __del__ has nothing left to do."""
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        client.close(timeout=1)
+    with contextlib.suppress(Exception):
+        client._Client__loop = None  # Client.__del__ closes again (10 s, "Exception ignored") unless None
+
+
 class DaskExecutor(Executor):
     """Runs tasks on a Dask cluster (``--scheduler tcp://host:port``).
 
@@ -81,18 +220,21 @@ class DaskExecutor(Executor):
     def __init__(self, address: str, timeout: float = 5.0):
         from dnncli.errors import DnnError
 
+        check_scheduler_address(address)
         try:
             from distributed import Client
         except ImportError:
             raise DnnError("--scheduler needs dask[distributed]: pip install 'dask[distributed]'") from None
-        if not re.match(r"^[a-z]+://[^:/\s]+:\d+$", address):
-            from dnncli.errors import ConfigError
-
-            raise ConfigError("--scheduler", address, "an address like tcp://HOST:PORT")
+        if address.startswith("tcp://"):
+            _probe_tcp(address, timeout)
+        client = Client.__new__(Client)
         try:
-            self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise DnnError(f"--scheduler: cannot reach {address!r} within {timeout:g} s ({type(exc).__name__})") from None
+            client.__init__(address, timeout=timeout, set_as_default=False)
+        except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, a garbage frame's MemoryError, ...
+            _discard(client)
+            raise DnnError(f"--scheduler: cannot reach a Dask scheduler at {address!r} within {timeout:g} s "
+                           f"({type(exc).__name__})") from None
+        self.client = client
         self.keys: list[str] = []
         self._dask_futures: list = []
 
@@ -157,6 +299,19 @@ def tune_malloc() -> None:
         pass
 
 
+def _submit(pool: Executor, fn, item) -> Future:
+    """``pool.submit``; a pool that cannot start its workers (a process limit, no memory) is one line."""
+    try:
+        return pool.submit(fn, item)
+    except (OSError, RuntimeError) as exc:  # BrokenProcessPool and loky's errors are RuntimeErrors
+        from dnncli.errors import DnnError
+
+        with_jobs = getattr(pool, "_max_workers", None)
+        jobs = f"{with_jobs} " if with_jobs else ""
+        raise DnnError(f"cannot start {jobs}worker processes ({type(exc).__name__}: {str(exc)[:100]}); "
+                       "try a smaller --jobs") from None
+
+
 @dataclass(frozen=True)
 class Failure:
     """A task that raised: its exception as text (kept, reported, never fatal to the batch)."""
@@ -174,7 +329,7 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     workers at once (loky's are killed), then propagates.
     """
     items = list(items)
-    futures = {pool.submit(fn, item): i for i, item in enumerate(items)}
+    futures = {_submit(pool, fn, item): i for i, item in enumerate(items)}
     results: list[Any] = [None] * len(items)
     try:
         for future in as_completed(futures):

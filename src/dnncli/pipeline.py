@@ -252,6 +252,19 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
                      **numbers)
 
 
+def check_memory(tasks: Sequence[GroupTask]) -> None:
+    """Refuse (one line, exit 2) a group whose stack would not fit the memory budget, before any
+    work starts: the data is loaded here once per distinct data config to know its shape."""
+    from dnncli import budget
+
+    datasets: dict[str, Dataset] = {}
+    for task in tasks:
+        key = json.dumps(task.configs[0].to_dict()["data"], sort_keys=True, default=str)
+        if key not in datasets:
+            datasets[key] = build_dataset(task.configs[0])
+        budget.check_run(task.configs[0], datasets[key], k=len(task.configs))
+
+
 # -- many groups, through an executor ---------------------------------------------------------
 def run_configs(
     configs: Sequence[RunConfig],
@@ -276,6 +289,7 @@ def run_configs(
         parts = execution.default_jobs()
     groups = plan_groups(configs, stack=stack, parts=parts)
     tasks = [GroupTask(tuple(g), tuple(configs[i] for i in g), validation) for g in groups]
+    check_memory(tasks)
     results: list[RunResult | None] = [None] * len(configs)
 
     def done(task: GroupTask, outcome) -> None:

@@ -8,21 +8,44 @@ decision_boundary.png (2-D data) and report.md. Its status in metrics.json goes
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import os
+import socket
 import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from dnncli.errors import DnnError, os_error
 from dnncli.files import atomic_path, write_json, write_text
+from dnncli.processes import process_alive, process_marker  # noqa: F401 - process_marker is part of this API
+
+MAX_METRICS_BYTES = 1 << 20  # a metrics.json is ~1 KB; anything far larger is not one of ours
+PROCESS_KEY = "process"  # metrics[PROCESS_KEY] = process_marker() (pid, host), written with status "running"
+
+
+def ensure_out_dir(out: str | os.PathLike) -> Path:
+    """The ``--out`` folder, made if missing; a file in the way or a read-only disk is one DnnError line."""
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise DnnError(f"--out {out}: is a file, not a folder") from None
+    except NotADirectoryError:
+        raise DnnError(f"--out {out}: a part of this path is a file, not a folder") from None
+    except OSError as exc:
+        raise os_error(exc, "create the --out folder") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise DnnError(f"--out {out}: this folder is not writable")
+    return out
+
 
 def create_run_dir(out: str | os.PathLike, name: str, kind: str = "") -> Path:
     """Make ``out/<YYYYmmdd-HHMMSS>-[kind-]<name>``; a second run in the same second gets ``-2``, ..."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_out_dir(out)
     base = f"{time.strftime('%Y%m%d-%H%M%S')}-{kind + '-' if kind else ''}{name}"
     for attempt in range(1, 10_000):
         path = out / (base if attempt == 1 else f"{base}-{attempt}")
@@ -31,7 +54,12 @@ def create_run_dir(out: str | os.PathLike, name: str, kind: str = "") -> Path:
             return path
         except FileExistsError:
             continue
-    raise RuntimeError(f"cannot create a run directory under {out}")
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise DnnError(f"run directory name too long for this filesystem ({len(base)} characters: "
+                               f"{base[:40]}...): set a shorter name: in the config") from None
+            raise os_error(exc, "create the run directory") from None
+    raise DnnError(f"cannot create a run directory under {out}: 10000 runs named {base} already")
 
 
 def save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
@@ -64,18 +92,46 @@ def write_metrics(run_dir: Path, metrics: dict) -> None:
 
 
 def read_metrics(run_dir: Path) -> dict | None:
+    """metrics.json as a dict, or None when it is missing, truncated, too large, too deep or not an object."""
+    path = Path(run_dir) / "metrics.json"
     try:
-        return json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if path.stat().st_size > MAX_METRICS_BYTES:
+            return None
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
+    return metrics if isinstance(metrics, dict) else None
 
 
 def list_runs(folder: str | os.PathLike = "runs") -> list[dict]:
-    """Every run directory directly under ``folder`` (and inside multi-run folders), newest first."""
+    """Every run directory directly under ``folder`` (and inside multi-run folders), newest first.
+
+    A metrics.json that cannot be read (truncated, not an object, ...) is listed with status
+    ``unreadable``; a ``running`` run whose process (see :func:`process_marker`) is gone from
+    this host is listed as ``stale``. ``started`` is always a string, for sorting.
+    """
     folder = Path(folder)
     found = []
     for metrics_file in sorted(folder.glob("*/metrics.json")) + sorted(folder.glob("*/*/metrics.json")):
         metrics = read_metrics(metrics_file.parent)
-        if metrics is not None:
-            found.append({"dir": str(metrics_file.parent.relative_to(folder)), **metrics})
-    return sorted(found, key=lambda m: (m.get("started", ""), m["dir"]), reverse=True)
+        where = str(metrics_file.parent.relative_to(folder))
+        if metrics is None:
+            found.append({"dir": where, "status": "unreadable", "started": ""})
+            continue
+        record = {**metrics, "dir": where, "started": str(metrics.get("started", ""))}
+        if not isinstance(record.get("status"), str):
+            record["status"] = "unreadable"
+        elif record["status"] == "running" and _is_stale(metrics.get(PROCESS_KEY)):
+            record["status"] = "stale"
+        found.append(record)
+    return sorted(found, key=lambda m: (m["started"], m["dir"]), reverse=True)
+
+
+def _is_stale(marker: object) -> bool:
+    """A process marker naming this host and a pid that no longer runs."""
+    if not isinstance(marker, dict):
+        return False
+    pid, host = marker.get("pid"), marker.get("host")
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0 or host != socket.gethostname():
+        return False
+    return not process_alive(pid)

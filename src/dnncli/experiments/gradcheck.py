@@ -16,6 +16,8 @@ not differentiable there; it is flagged and left out of the verdict instead of f
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -206,10 +208,11 @@ def _kink_signs(problem: Problem, theta: np.ndarray) -> np.ndarray | None:
 def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, mode: str = "auto",
           directions: int = 10, grad: np.ndarray | None = None, seed: int = 0) -> Report:
     """Gradient check of ``problem``; ``grad`` overrides the engine's gradient (tests inject bugs)."""
-    if epsilon <= 0:
-        raise ConfigError("--epsilon", epsilon, "a positive number such as 1e-7")
-    if threshold <= 0:
-        raise ConfigError("--threshold", threshold, "a positive number such as 2e-7")
+    # `not 0 < x < inf` also refuses NaN, for which every comparison is False (a NaN step gave "PASS")
+    if not 0 < epsilon < math.inf:
+        raise ConfigError("--epsilon", epsilon, "a finite positive number such as 1e-7")
+    if not 0 < threshold < math.inf:
+        raise ConfigError("--threshold", threshold, "a finite positive number such as 2e-7")
     if directions < 1:
         raise ConfigError("--directions", directions, "at least 1")
     if mode not in ("auto", "full", "directional"):

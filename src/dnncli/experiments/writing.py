@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 import platform
-import socket
 import sys
 from pathlib import Path
 
@@ -24,7 +22,8 @@ from dnncli.data import Dataset
 from dnncli.files import write_text
 from dnncli.pipeline import RunResult
 from dnncli.report import run_report
-from dnncli.runs import save_npz, write_history_csv, write_metrics
+from dnncli.processes import process_marker
+from dnncli.runs import PROCESS_KEY, save_npz, write_history_csv, write_metrics
 
 
 def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
@@ -33,8 +32,7 @@ def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
         "status": "running",
         "started": datetime.datetime.now().astimezone().isoformat(timespec="milliseconds"),
         "command": command if command is not None else sys.argv,
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
+        PROCESS_KEY: process_marker(),  # pid and host: `dnn runs` shows a dead process's run as stale
         "versions": {"dnncli": __version__, "numpy": np.__version__, "python": platform.python_version()},
     }
 

@@ -1,0 +1,150 @@
+"""Worker processes never outlive their parent; --jobs is capped; a pool that cannot start is one line."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from concurrent.futures import Executor
+from pathlib import Path
+
+import pytest
+
+from dnncli import execution
+from dnncli.errors import ConfigError, DnnError
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def children_of(pid: int) -> list[int]:
+    """Every descendant of ``pid`` (from /proc, so psutil is not needed)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rpartition(")")[2].split()[1])
+            parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if alive(p)]
+
+
+def spawn(code: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_kill_9_of_the_parent_takes_its_loky_workers_and_trackers_down():
+    parent = spawn("""
+        import time
+        from dnncli import execution
+        pool = execution.executor(2)
+        futures = [pool.submit(time.sleep, 300) for _ in range(2)]  # a long task in every worker
+        time.sleep(1.5)
+        print("ready", flush=True)
+        time.sleep(300)
+    """)
+    kids = children_of(parent.pid)
+    try:
+        assert len(kids) >= 2  # two workers (and loky's resource trackers)
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        survivors = wait_gone(kids, 5.0)
+        assert survivors == [], f"still alive 5 s after kill -9 of their parent: {survivors}"
+    finally:
+        for pid in kids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_watchdog_alone_ends_an_orphan():
+    """Without the parent-death signal: a process watching its parent exits within a second or so."""
+    parent = spawn("""
+        import os, subprocess, sys, time
+        code = "import os, sys; from dnncli import execution; execution._watch_parent(int(sys.argv[1]), os.getppid())"
+        child = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())])
+        time.sleep(1.0)
+        print("ready", flush=True)
+        time.sleep(300)
+    """)
+    kids = children_of(parent.pid)
+    try:
+        assert len(kids) == 1
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert wait_gone(kids, 3.0) == []
+    finally:
+        for pid in kids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_capped_jobs(monkeypatch):
+    monkeypatch.setattr(execution, "default_jobs", lambda: 4)
+    assert execution.capped_jobs(None) == (4, None)
+    assert execution.capped_jobs(None, 3) == (3, None)
+    assert execution.capped_jobs(3) == (3, None)
+    n, note = execution.capped_jobs(12, 2)
+    assert n == 2 and "number of tasks" in note
+    n, note = execution.capped_jobs(12, 10)
+    assert n == 4 and "4 cores" in note
+    assert execution.capped_jobs(12)[0] == 4
+    assert execution.capped_jobs(1, 0) == (1, None)
+    for bad in (0, -1, True):
+        with pytest.raises(ConfigError, match="--jobs"):
+            execution.capped_jobs(bad, 2)
+
+
+def test_one_task_needs_no_process_pool():
+    assert isinstance(execution.executor(8, n_tasks=1), execution.InlineExecutor)
+
+
+class CannotStart(Executor):
+    _max_workers = 200
+
+    def submit(self, fn, /, *args, **kwargs):
+        raise OSError(11, "Resource temporarily unavailable")
+
+
+def test_a_pool_that_cannot_start_workers_is_one_line():
+    with pytest.raises(DnnError, match=r"cannot start 200 worker processes .*smaller --jobs") as info:
+        execution.run_all(abs, [1, 2], CannotStart())
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("address", ["foo://h:1", "tcp://h", "tcp://h:0", "tcp://h:65536", "h:8786", "", "tcp://h:1/x"])
+def test_scheduler_addresses_are_checked_before_connecting(address):
+    with pytest.raises(ConfigError, match="--scheduler"):
+        execution.check_scheduler_address(address)
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:8786", "tls://sched.example:8786", "tcp://[::1]:8786",
+                                     "inproc://10.0.0.1/123/1"])
+def test_good_scheduler_addresses_pass(address):
+    execution.check_scheduler_address(address)
