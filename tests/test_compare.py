@@ -97,14 +97,14 @@ def test_a_missing_data_file_is_refused_before_any_directory(tmp_path):
 def test_a_group_that_raises_fails_only_its_own_runs(tmp_path, monkeypatch):
     from dnncli import pipeline
 
-    real = pipeline.build_dataset
+    real = pipeline.train_built
 
-    def flaky(config):  # fails in the worker only, after the parent's checks passed
+    def flaky(config, *args, **kwargs):  # fails in the worker only, after the parent's checks passed
         if config.data.n_samples == 61:
             raise RuntimeError("disk on fire")
-        return real(config)
+        return real(config, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "build_dataset", flaky)
+    monkeypatch.setattr(pipeline, "train_built", flaky)
     broken = tmp_path / "broken.yaml"
     broken.write_text("data: {n_samples: 61, n_test: 40}\n")
     diverging = tmp_path / "diverging.yaml"

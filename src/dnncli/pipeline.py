@@ -29,6 +29,7 @@ from dnncli.build import Built, build, build_dataset, build_network, build_optim
 from dnncli.config import RunConfig
 from dnncli.data import Dataset
 from dnncli.engine.network import Network
+from dnncli.errors import DnnError
 from dnncli.engine.optimizers import Composite
 from dnncli.engine.stack import StackedSeeding
 from dnncli.engine.training import History, fit, labels_of
@@ -257,12 +258,16 @@ def check_memory(tasks: Sequence[GroupTask]) -> None:
     work starts: the data is loaded here once per distinct data config to know its shape."""
     from dnncli import budget
 
-    datasets: dict[str, Dataset] = {}
+    datasets: dict[str, Dataset | None] = {}
     for task in tasks:
         key = json.dumps(task.configs[0].to_dict()["data"], sort_keys=True, default=str)
         if key not in datasets:
-            datasets[key] = build_dataset(task.configs[0])
-        budget.check_run(task.configs[0], datasets[key], k=len(task.configs))
+            try:
+                datasets[key] = build_dataset(task.configs[0])
+            except DnnError:  # data that cannot load fails its own runs, in their task
+                datasets[key] = None
+        if datasets[key] is not None:
+            budget.check_run(task.configs[0], datasets[key], k=len(task.configs))
 
 
 # -- many groups, through an executor ---------------------------------------------------------
