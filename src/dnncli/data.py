@@ -132,11 +132,11 @@ def _per_class(n: int, k: int, key: str) -> int:
 
 @DATASETS.register("moons")
 def moons(*, n_samples: NSamples = 300, noise: Noise = 0.2, n_test: NTest = 100, seed: Seed = 3) -> Dataset:
-    """Two interleaving half circles (scikit-learn make_moons); seed 3 is the course's Optimization set.
+    """Two interleaving half circles (scikit-learn make_moons, drawn in NumPy: dnncli.generators); seed 3 is the course's Optimization set.
 
     The course evaluates on the training set (it has no test set); ``n_test: 0`` does the same.
     """
-    from sklearn.datasets import make_moons
+    from dnncli.generators import make_moons
 
     test = make_moons(n_test, noise=noise, random_state=seed + 1) if n_test else None
     return _make("moons", ("0", "1"), make_moons(n_samples, noise=noise, random_state=seed), test)
@@ -151,11 +151,11 @@ def circles(
     n_test: NTest = 100,
     seed: Seed = 1,
 ) -> Dataset:
-    """Two concentric circles (scikit-learn make_circles); seed 1 is the course's Initialization set.
+    """Two concentric circles (scikit-learn make_circles, drawn in NumPy); seed 1 is the course's Initialization set.
 
     With the defaults the test set (seed 2, 100 points) is also the course's.
     """
-    from sklearn.datasets import make_circles
+    from dnncli.generators import make_circles
 
     def draw(n: int, s: int):
         return make_circles(n, noise=noise, factor=factor, random_state=s)
@@ -191,8 +191,8 @@ def blobs(
     n_test: NTest = 100,
     seed: Seed = 0,
 ) -> Dataset:
-    """Gaussian clusters, one class each (scikit-learn make_blobs); train and test share the centers."""
-    from sklearn.datasets import make_blobs
+    """Gaussian clusters, one class each (scikit-learn make_blobs, drawn in NumPy); train and test share the centers."""
+    from dnncli.generators import make_blobs
 
     _per_class(n_samples, centers, "data.n_samples")
     X, y, where = make_blobs(
