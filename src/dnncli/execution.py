@@ -37,6 +37,18 @@ class InlineExecutor(Executor):
         return future
 
 
+def workers(pool: Executor | None) -> int:
+    """How many tasks ``pool`` runs at once: 1 in process, the pool's size, a cluster's threads."""
+    if pool is None or isinstance(pool, InlineExecutor):
+        return 1
+    if isinstance(pool, DaskExecutor):
+        try:
+            return max(1, sum(pool.client.nthreads().values()))
+        except Exception:  # noqa: BLE001 - a detail for planning, never worth failing the command
+            return default_jobs()
+    return getattr(pool, "_max_workers", None) or default_jobs()
+
+
 def default_jobs() -> int:
     """The cores this process may use (its CPU affinity), at least 1."""
     try:

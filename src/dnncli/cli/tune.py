@@ -27,6 +27,7 @@ def tune_command(
     resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.db); --trials may raise the total."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the best trials as JSON on stdout."),
+    no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical reruns of each trial) instead of trials stacked in groups."),
 ) -> None:
     """Search hyperparameters: random on the right scale, coarse to fine, trials in parallel."""
     from dnncli.experiments.tune import tune
@@ -36,7 +37,7 @@ def tune_command(
         with BestSoFarBar(show, "trials") as progress:
             result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,
                           validation=validation, metric=metric, sampler=sampler, top=top, jobs=jobs, scheduler=scheduler, out=out,
-                          resume=resume, command=["dnn", *sys.argv[1:]], progress=progress)
+                          resume=resume, command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack)
     if as_json:
         keep = ("trial", "stage", *result.space, "status", "val_accuracy", "val_cost", "train_accuracy", "test_accuracy", "seconds")
         sys.stdout.write(json.dumps({"out_dir": str(result.out_dir), "settings": result.settings, "baseline": result.baseline,

@@ -133,7 +133,7 @@ def _search(study, base: RunConfig, space, settings, pool, stack, outcomes, prog
     total, metric, base_dict = settings["trials"], settings["metric"], base.to_dict()
     ends = stage_ends(total, settings["stages"])
     split = Split(settings["validation"], base.seed)
-    workers = getattr(pool, "_max_workers", None) or execution.default_jobs()
+    workers = execution.workers(pool)
 
     def best_text(rows):
         ranked = rank(rows, metric)
