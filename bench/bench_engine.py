@@ -25,6 +25,7 @@ import argparse
 import math
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_moons
@@ -38,6 +39,7 @@ from dnncli.engine.seeding import CourseSeeding, NumpySeeding
 from dnncli.engine.training import fit
 
 LAYERS, LR, BATCH, SEED = [2, 5, 2, 1], 0.0007, 64, 3
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_ours(X, Y, epochs, seeding_class):
@@ -147,6 +149,109 @@ def run_course(X, Y, epochs):
     return float(np.mean((AL > 0.5) == Y))
 
 
+# -- the hand-tuned loop: the same math written out for this one network (the NumPy floor) --
+def run_hand_tuned(X, Y, epochs, seeding_class):
+    """One model, no engine: ours' initial values, batch order and formulas, every call counted.
+
+    Same He init and flat layout ([W_l | b_l]^T blocks), same shuffles, Adam with the same
+    bias correction; what it does that a general engine does not:
+    - every epoch's shuffle drawn before the loop, each mini-batch gathered by one ``np.take``
+      into a preallocated [X; 1] buffer, and the signs 1 - 2y gathered beside it;
+    - the sigmoid output and its cross-entropy from u = (1 - 2y) z: cost log(1 + e^u) and
+      dZ = (1 - 2y) e^u / (1 + e^u) = A - Y, from the same exponential (overflows for u > 709);
+    - the gradient scaled once by (1 - beta1)/m, so v = beta1 v + g' needs no multiply, and
+      s kept as s / c (c = (1 - beta2)/(1 - beta1)^2), so s' = beta2 s' + g'^2 needs none either;
+    - the bias-corrected step sizes of every update computed before the loop, as arrays.
+    """
+    seeding = seeding_class(SEED)
+    layout = Network(LAYERS, ReLU(), SigmoidOutput()).layout
+    theta = He()(layout, seeding.init_rng())
+    dtheta, m, (n0, n1, n2, n3) = np.zeros_like(theta), X.shape[1], LAYERS
+    WbT = layout.blocks(theta)[1:]
+    Wb1, Wb2, Wb3 = (block.T for block in WbT)
+    dWbT1, dWbT2, dWbT3 = layout.blocks(dtheta)[1:]
+    perms = np.stack([seeding.shuffle_rng(e).permutation(m) for e in range(epochs)])
+    X1, sign = np.vstack([X, np.ones((1, m))]), 1.0 - 2.0 * Y
+    batches = [(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
+    buffers = {}
+    for size in {b - a for a, b in batches}:
+        A0, A1, A2 = np.empty((n0 + 1, size)), np.ones((n1 + 1, size)), np.ones((n2 + 1, size))
+        buffers[size] = (A0, A1, A2, A1[:n1], A2[:n2], np.empty((1, size)), np.empty((n1, size)),
+                         np.empty((n2, size)), np.empty((1, size)), np.empty((1, size)), np.empty((n1 + 1, size)),
+                         np.empty((n2 + 1, size)), np.empty((n1, size)), np.empty((n2, size)),
+                         np.array((1 - 0.9) / size))
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    c = (1 - beta2) / (1 - beta1) ** 2
+    t = np.arange(1, epochs * len(batches) + 1)
+    root = np.sqrt(1 - beta2**t)
+    lr_t, eps_t = LR * root / (1 - beta1**t) / np.sqrt(c), eps * root / np.sqrt(c)
+    v, s, tmp, step, zero = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta), 0, np.array(0.0)
+    dot, take, multiply, add, maximum, sgn = np.dot, np.take, np.multiply, np.add, np.maximum, np.sign
+    for e in range(epochs):
+        perm, cost = perms[e], 0.0
+        for a, b in batches:
+            A0, A1, A2, A1v, A2v, sg, Z1, Z2, Z3, T, dA1, dA2, M1, M2, scale = buffers[b - a]
+            idx = perm[a:b]
+            take(X1, idx, axis=1, out=A0, mode="clip")        # [X; 1] of the batch
+            take(sign, idx, axis=1, out=sg, mode="clip")      # 1 - 2y
+            dot(Wb1, A0, out=Z1)
+            maximum(Z1, zero, out=A1v)
+            dot(Wb2, A1, out=Z2)
+            maximum(Z2, zero, out=A2v)
+            dot(Wb3, A2, out=Z3)
+            multiply(Z3, sg, out=Z3)                          # u = (1 - 2y) z
+            np.exp(Z3, out=Z3)                                # e^u
+            add(Z3, 1.0, out=T)
+            cost += np.log(T).sum()                           # log(1 + e^u)
+            np.divide(Z3, T, out=T)
+            multiply(T, sg, out=T)                            # dZ3 = (1 - 2y) e^u / (1 + e^u)
+            dot(A2, T.T, out=dWbT3)
+            dot(WbT[2], T, out=dA2)
+            multiply(dA2[:n2], sgn(A2v, out=M2), out=M2)      # dZ2 = dA2 * 1[Z2 > 0]
+            dot(A1, M2.T, out=dWbT2)
+            dot(WbT[1], M2, out=dA1)
+            multiply(dA1[:n1], sgn(A1v, out=M1), out=M1)
+            dot(A0, M1.T, out=dWbT1)
+            multiply(dtheta, scale, out=dtheta)               # g' = (1 - beta1) g
+            multiply(v, beta1, out=v)
+            add(v, dtheta, out=v)                             # v = beta1 v + (1 - beta1) g
+            multiply(dtheta, dtheta, out=tmp)
+            multiply(s, beta2, out=s)
+            add(s, tmp, out=s)                                # s / c = beta2 s / c + g'^2
+            np.sqrt(s, out=tmp)
+            add(tmp, eps_t[step], out=tmp)
+            np.divide(v, tmp, out=tmp)
+            multiply(tmp, lr_t[step], out=tmp)
+            np.subtract(theta, tmp, out=theta)                # theta -= lr v_hat / (sqrt(s_hat) + eps)
+            step += 1
+    A, _ = Network(LAYERS, ReLU(), SigmoidOutput()).forward(layout.split(theta), X)
+    return float(np.mean((A > 0.5) == Y))
+
+
+def run_engine_only(X, Y, epochs, seeding_class):
+    """Our forward, backward and step on the same batches, driven by the thinnest loop (no fit).
+
+    The difference to ``run_ours`` is what ``fit`` itself costs per update (shuffle gathers,
+    Z_epoch copies, loss, attribute look-ups, schedule, interrupt checks).
+    """
+    seeding = seeding_class(SEED)
+    network = Network(LAYERS, ReLU(), SigmoidOutput())
+    theta = He()(network.layout, seeding.init_rng())
+    dtheta, m, optimizer = np.zeros_like(theta), X.shape[1], Adam(LR)
+    params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    optimizer.init_state(theta)
+    forward, backward, step = network.forward, network.backward, optimizer.step
+    slices = [slice(k, k + BATCH) for k in range(0, m, BATCH)]
+    for e in range(epochs):
+        perm = seeding.shuffle_rng(e).permutation(m)
+        X_e, Y_e = X.take(perm, axis=1), Y.take(perm, axis=1)
+        for k in slices:
+            A, cache = forward(params, X_e[:, k], None, True)
+            backward(params, grads, cache, Y_e[:, k])
+            step(theta, dtheta, LR)
+    return float(np.mean(network.predict(params, X) == Y[0]))
+
+
 def run_sklearn(X, Y, epochs):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -160,10 +265,36 @@ def run_sklearn(X, Y, epochs):
     return float(clf.score(X.T, Y[0]))
 
 
+def run_config(path, epochs):
+    """``fit`` on a config of ``configs/`` (built as ``dnn train`` builds it); returns the train accuracy."""
+    from dnncli.build import build
+    from dnncli.config import load_config
+
+    config = load_config(ROOT / path, [f"training.epochs={epochs}"])
+    built = build(config)
+    data = built.dataset
+    result = fit(built.network, built.theta, data.X_train, data.Y_train, optimizer=built.optimizer,
+                 schedule=built.schedule, epochs=epochs, batch_size=config.training.batch_size,
+                 seeding=built.seeding, eval_every=epochs)
+    return float(result.history.train_accuracy[-1])
+
+
+def interleaved(contenders: dict, repeats: int) -> tuple[dict, dict]:
+    """Best seconds and last result of each contender, run once per round, round after round."""
+    best, out = {name: math.inf for name in contenders}, {}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            out[name] = run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--bn-epochs", type=int, default=300, help="epochs of the batch-norm comparison (0: skip)")
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn's MLPClassifier")
     args = parser.parse_args()
 
@@ -173,25 +304,39 @@ def main():
     contenders = {
         "ours (course seeding)": lambda: run_ours(X, Y, args.epochs, CourseSeeding),
         "ours (numpy seeding)": lambda: run_ours(X, Y, args.epochs, NumpySeeding),
+        "hand-tuned (course)": lambda: run_hand_tuned(X, Y, args.epochs, CourseSeeding),
+        "hand-tuned (numpy)": lambda: run_hand_tuned(X, Y, args.epochs, NumpySeeding),
+        "engine, no fit (course)": lambda: run_engine_only(X, Y, args.epochs, CourseSeeding),
         "course style": lambda: run_course(X, Y, args.epochs),
     }
     if args.sklearn:
         contenders["sklearn MLPClassifier"] = lambda: run_sklearn(X, Y, args.epochs)
-    best = {name: math.inf for name in contenders}
-    acc = {}
-    for _ in range(args.repeats):  # interleaved: every contender once per round
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            acc[name] = run()
-            best[name] = min(best[name], time.perf_counter() - start)
+    best, acc = interleaved(contenders, args.repeats)
 
     print(f"adam_moons: {args.epochs} epochs = {updates} updates, best of {args.repeats} interleaved runs")
-    print(f"{'':24s} {'seconds':>8s} {'us/update':>10s} {'train acc':>10s}")
+    print(f"{'':26s} {'seconds':>8s} {'us/update':>10s} {'train acc':>10s}")
     for name, seconds in best.items():
-        print(f"{name:24s} {seconds:8.2f} {seconds / updates * 1e6:10.1f} {acc[name]:10.4f}")
-    for ours in ("ours (numpy seeding)", "ours (course seeding)"):
-        ratios = [f"{base}/ours = {best[base] / best[ours]:.2f}x" for base in best if not base.startswith("ours")]
-        print(f"{ours}: " + ", ".join(ratios))
+        print(f"{name:26s} {seconds:8.2f} {seconds / updates * 1e6:10.1f} {acc[name]:10.4f}")
+    for seeding in ("course", "numpy"):
+        ours = best[f"ours ({seeding} seeding)"]
+        ratios = [f"course style/ours = {best['course style'] / ours:.2f}x (target >= 7)",
+                  f"ours/hand-tuned = {ours / best[f'hand-tuned ({seeding})']:.2f} (target <= 1.15)"]
+        if "sklearn MLPClassifier" in best:
+            ratios.append(f"sklearn/ours = {best['sklearn MLPClassifier'] / ours:.2f}x")
+        print(f"{seeding} seeding: " + ", ".join(ratios))
+    ours, engine, hand = best["ours (course seeding)"], best["engine, no fit (course)"], best["hand-tuned (course)"]
+    print(f"share of the gap to hand-tuned spent in fit (course seeding): "
+          f"{(ours - engine) / max(ours - hand, 1e-12):.0%} ({(ours - engine) / updates * 1e6:.1f} us/update)")
+
+    if args.bn_epochs:
+        bn_updates = args.bn_epochs * math.ceil(300 / 64)
+        bn = {"plain": lambda: run_config("configs/deep_sigmoid_moons.yaml", args.bn_epochs),
+              "batch norm": lambda: run_config("configs/batchnorm_deep_sigmoid_moons.yaml", args.bn_epochs)}
+        bn_best, bn_acc = interleaved(bn, max(args.repeats, 3))
+        print(f"\ndeep_sigmoid_moons, 8 hidden layers of 20: {args.bn_epochs} epochs = {bn_updates} updates")
+        for name, seconds in bn_best.items():
+            print(f"{name:26s} {seconds:8.2f} {seconds / bn_updates * 1e6:10.1f} {bn_acc[name]:10.4f}")
+        print(f"batch norm/plain per update = {bn_best['batch norm'] / bn_best['plain']:.2f} (target <= 1.5)")
 
 
 if __name__ == "__main__":
