@@ -1,4 +1,4 @@
-"""Time the adam_moons workload: our engine against a course-notebook-style NumPy loop.
+"""Time the adam_moons workload: our engine against a hand-tuned loop and the course style.
 
 Workload (the Optimization assignment of "Improving Deep Neural Networks"):
 make_moons(300, noise=0.2, random_state=3), X of shape (2, 300); layers [2, 5, 2, 1],
@@ -7,16 +7,21 @@ epsilon 1e-8); mini-batches of 64 (4 x 64 + 1 x 44 per epoch). 10000 epochs are 
 parameter updates, each on a tiny batch, so the time is almost all per-call Python and NumPy
 overhead: this measures how lean the training loop is, not how fast the arithmetic is.
 
-Both implementations run in one process, interleaved (ours, course, ours, course, ...), and
-the best of ``--repeats`` is kept, so a busy machine penalises both alike. Read
-``course style/ours`` as "how many times fewer seconds per update we need than the notebook
-style" (the target is >= 5). ``--sklearn`` adds scikit-learn's MLPClassifier (same layers,
-Adam, batch 64, same number of epochs, but its own Glorot-uniform init and shuffling, so its
-accuracy differs) as a second baseline. The course-seeded runs print train accuracy 0.94 at
-10000 epochs. "course seeding" re-seeds a RandomState every epoch (the assignments' streams);
-"numpy seeding" shuffles with one Generator, so the gap between the two is seeding cost.
+Contenders, all in one process, interleaved (every contender once per round), best of
+``--repeats`` rounds, timed by the process's CPU time (``--wall`` for the wall clock):
+- ours: ``fit`` with the engine (course seeding: the assignments' streams, re-seeded every
+  epoch; numpy seeding: one Generator);
+- hand-tuned: the same math written out for this one network (same initial values, batch
+  order and formulas; reaches the same 0.94): the NumPy floor (issue 16);
+- engine, no fit: our forward, backward and step driven by the thinnest loop, so
+  ``ours - engine`` is what ``fit`` itself costs;
+- lean fit sketch: a proposal for fit's K = 1 path (same results), to measure before adopting;
+- course style: the notebooks' dicts and per-layer loops; ``--sklearn``: MLPClassifier (its
+  own init and shuffling, so its accuracy differs).
+Then batch norm against the plain network on configs/(batchnorm_)deep_sigmoid_moons.yaml.
+Targets (issue 16): course style/ours >= 7, ours/hand-tuned <= 1.15, batch norm/plain <= 1.5.
 
-    PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--sklearn]
+    PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--bn-epochs 300] [--sklearn]
 """
 
 from __future__ import annotations
@@ -155,7 +160,7 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
 
     Same He init and flat layout ([W_l | b_l]^T blocks), same shuffles, Adam with the same
     bias correction; what it does that a general engine does not:
-    - every epoch's shuffle drawn before the loop, each mini-batch gathered by one ``np.take``
+    - every epoch's shuffle drawn before the loop, each mini-batch gathered by one ``take``
       into a preallocated [X; 1] buffer, and the signs 1 - 2y gathered beside it;
     - the sigmoid output and its cross-entropy from u = (1 - 2y) z: cost log(1 + e^u) and
       dZ = (1 - 2y) e^u / (1 + e^u) = A - Y, from the same exponential (overflows for u > 709);
@@ -186,14 +191,14 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
     root = np.sqrt(1 - beta2**t)
     lr_t, eps_t = LR * root / (1 - beta1**t) / np.sqrt(c), eps * root / np.sqrt(c)
     v, s, tmp, step, zero = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta), 0, np.array(0.0)
-    dot, take, multiply, add, maximum, sgn = np.dot, np.take, np.multiply, np.add, np.maximum, np.sign
+    dot, multiply, add, maximum, sgn = np.dot, np.multiply, np.add, np.maximum, np.sign
     for e in range(epochs):
         perm, cost = perms[e], 0.0
         for a, b in batches:
             A0, A1, A2, A1v, A2v, sg, Z1, Z2, Z3, T, dA1, dA2, M1, M2, scale = buffers[b - a]
             idx = perm[a:b]
-            take(X1, idx, axis=1, out=A0, mode="clip")        # [X; 1] of the batch
-            take(sign, idx, axis=1, out=sg, mode="clip")      # 1 - 2y
+            X1.take(idx, 1, A0, "clip")                       # [X; 1] of the batch (positional: a
+            sign.take(idx, 1, sg, "clip")                     # quarter of np.take(..., out=)'s time); 1 - 2y
             dot(Wb1, A0, out=Z1)
             maximum(Z1, zero, out=A1v)
             dot(Wb2, A1, out=Z2)
@@ -252,6 +257,54 @@ def run_engine_only(X, Y, epochs, seeding_class):
     return float(np.mean(network.predict(params, X) == Y[0]))
 
 
+def run_lean_fit(X, Y, epochs, seeding_class):
+    """A sketch of what ``fit`` could do on one model (same results as ``fit``, bit for bit).
+
+    Every duty of ``fit`` is kept (schedule, epoch cost from each batch's Z_L, divergence and
+    Ctrl-C checks, evaluation every 100 epochs); what changes is how the batch gets there:
+    - each mini-batch is gathered by one ``X.take(perm[k], -1, out, "clip")`` (positional: a
+      quarter of ``np.take(..., out=...)``'s time) straight into the network's input buffer
+      ``workspace(batch, X_b.shape).A[0]`` (the rows above the ones of [X; 1]), so neither the
+      epoch's shuffled copy of X nor the forward pass's copy of the batch happens;
+    - the labels of the epoch are gathered once (``Y.take(perm)``), sliced per batch;
+    - everything looked up once before the loop (bound methods, buffers, slices, the dropout
+      generator or None), positional arguments, ``[:, k]`` rather than ``[..., k]`` on 2-D data.
+    """
+    seeding = seeding_class(SEED)
+    network = Network(LAYERS, ReLU(), SigmoidOutput())
+    theta = He()(network.layout, seeding.init_rng())
+    optimizer, schedule = Adam(LR), Constant()
+    dtheta, m = np.zeros_like(theta), X.shape[1]
+    params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    optimizer.init_state(theta)
+    forward, backward, step, loss_sum = network.forward, network.backward, optimizer.step, network.output.loss_sum
+    slices = [slice(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
+    inputs = [network.workspace(theta.shape[:-1], X.shape[:-1] + (k.stop - k.start,)).A[0] for k in slices]
+    batches = list(zip(slices, inputs))
+    Z_epoch, costs, take, interrupted = np.empty((1, m)), np.full(epochs, np.nan), X.take, [False]
+    lr0 = optimizer.learning_rate
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
+            perm = seeding.shuffle_rng(epoch).permutation(m)
+            Y_e = Y.take(perm, axis=-1)
+            for k, X_b in batches:
+                take(perm[k], -1, X_b, "clip")  # X.take, positional: a quarter of np.take(..., out=)'s time
+                A, cache = forward(params, X_b, None, True)
+                Z_epoch[:, k] = cache[-1][0]
+                backward(params, grads, cache, Y_e[:, k])
+                step(theta, dtheta, learning_rate)
+                if interrupted[0]:
+                    raise KeyboardInterrupt
+            cost = float(loss_sum(Z_epoch, None, Y_e)) / m
+            costs[epoch] = cost
+            if not math.isfinite(cost):
+                break
+            if (epoch + 1) % 100 == 0:
+                network.predict(params, X)
+    return float(np.mean(network.predict(params, X) == Y[0]))
+
+
 def run_sklearn(X, Y, epochs):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -279,14 +332,18 @@ def run_config(path, epochs):
     return float(result.history.train_accuracy[-1])
 
 
-def interleaved(contenders: dict, repeats: int) -> tuple[dict, dict]:
-    """Best seconds and last result of each contender, run once per round, round after round."""
+def interleaved(contenders: dict, repeats: int, clock=time.process_time) -> tuple[dict, dict]:
+    """Best seconds and last result of each contender, run once per round, round after round.
+
+    The default clock is the process's CPU time: on a machine shared with other jobs, the
+    wall clock also counts the time this process waited for a core.
+    """
     best, out = {name: math.inf for name in contenders}, {}
     for _ in range(repeats):
         for name, run in contenders.items():
-            start = time.perf_counter()
+            start = clock()
             out[name] = run()
-            best[name] = min(best[name], time.perf_counter() - start)
+            best[name] = min(best[name], clock() - start)
     return best, out
 
 
@@ -296,7 +353,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--bn-epochs", type=int, default=300, help="epochs of the batch-norm comparison (0: skip)")
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn's MLPClassifier")
+    parser.add_argument("--wall", action="store_true", help="time by the wall clock, not the process's CPU time")
     args = parser.parse_args()
+    clock = time.perf_counter if args.wall else time.process_time
 
     X, y = make_moons(n_samples=300, noise=0.2, random_state=3)
     X, Y = X.T.copy(), y.reshape(1, -1).astype(np.float64)
@@ -307,11 +366,12 @@ def main():
         "hand-tuned (course)": lambda: run_hand_tuned(X, Y, args.epochs, CourseSeeding),
         "hand-tuned (numpy)": lambda: run_hand_tuned(X, Y, args.epochs, NumpySeeding),
         "engine, no fit (course)": lambda: run_engine_only(X, Y, args.epochs, CourseSeeding),
+        "lean fit sketch (course)": lambda: run_lean_fit(X, Y, args.epochs, CourseSeeding),
         "course style": lambda: run_course(X, Y, args.epochs),
     }
     if args.sklearn:
         contenders["sklearn MLPClassifier"] = lambda: run_sklearn(X, Y, args.epochs)
-    best, acc = interleaved(contenders, args.repeats)
+    best, acc = interleaved(contenders, args.repeats, clock)
 
     print(f"adam_moons: {args.epochs} epochs = {updates} updates, best of {args.repeats} interleaved runs")
     print(f"{'':26s} {'seconds':>8s} {'us/update':>10s} {'train acc':>10s}")
@@ -332,7 +392,7 @@ def main():
         bn_updates = args.bn_epochs * math.ceil(300 / 64)
         bn = {"plain": lambda: run_config("configs/deep_sigmoid_moons.yaml", args.bn_epochs),
               "batch norm": lambda: run_config("configs/batchnorm_deep_sigmoid_moons.yaml", args.bn_epochs)}
-        bn_best, bn_acc = interleaved(bn, max(args.repeats, 3))
+        bn_best, bn_acc = interleaved(bn, max(args.repeats, 3), clock)
         print(f"\ndeep_sigmoid_moons, 8 hidden layers of 20: {args.bn_epochs} epochs = {bn_updates} updates")
         for name, seconds in bn_best.items():
             print(f"{name:26s} {seconds:8.2f} {seconds / bn_updates * 1e6:10.1f} {bn_acc[name]:10.4f}")

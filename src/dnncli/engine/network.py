@@ -248,13 +248,16 @@ class Network:
 
         The hidden layers' Z_l and A_l live in buffers this network reuses: they stay valid
         until its next forward pass on the same shapes (A_L and Z_L are always new arrays),
-        so one Network object serves one thread at a time.
+        so one Network object serves one thread at a time. ``X`` may be the input buffer
+        ``workspace(batch, X.shape).A[0]`` itself (the rows above [X; 1]'s ones), filled by the
+        caller: then no copy is made.
         """
         Wb, L, g = params.Wb, self.L, self.activation.forward
         matmul = matmul_for(Wb[1], X)
         dropout = self.keep_prob is not None and dropout_rng is not None
         work = self.workspace(Wb[1].shape[:-2], X.shape)
-        work.A[0][...] = X  # [X; 1]
+        if X is not work.A[0]:  # a caller may gather the batch straight into it: X.take(idx, -1, buf, "clip")
+            work.A[0][...] = X  # [X; 1]
         cache = Cache([(None, X, None)])
         cache.bn = {}
         for l in range(1, L):  # hidden layers
