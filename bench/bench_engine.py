@@ -37,6 +37,7 @@ from sklearn.datasets import make_moons
 
 from dnncli.engine.activations import ReLU, SigmoidOutput
 from dnncli.engine.initializers import He
+from dnncli.engine.minibatches import gather_columns
 from dnncli.engine.network import Network
 from dnncli.engine.optimizers import Adam
 from dnncli.engine.schedules import Constant
@@ -262,8 +263,8 @@ def run_lean_fit(X, Y, epochs, seeding_class):
 
     Every duty of ``fit`` is kept (schedule, epoch cost from each batch's Z_L, divergence and
     Ctrl-C checks, evaluation every 100 epochs); what changes is how the batch gets there:
-    - each mini-batch is gathered by one ``X.take(perm[k], -1, out, "clip")`` (positional: a
-      quarter of ``np.take(..., out=...)``'s time) straight into the network's input buffer
+    - each mini-batch is gathered by ``gather_columns`` (one positional ``take``, a quarter of
+      ``np.take(..., out=...)``'s time) straight into the network's input buffer
       ``workspace(batch, X_b.shape).A[0]`` (the rows above the ones of [X; 1]), so neither the
       epoch's shuffled copy of X nor the forward pass's copy of the batch happens;
     - the labels of the epoch are gathered once (``Y.take(perm)``), sliced per batch;
@@ -281,7 +282,7 @@ def run_lean_fit(X, Y, epochs, seeding_class):
     slices = [slice(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
     inputs = [network.workspace(theta.shape[:-1], X.shape[:-1] + (k.stop - k.start,)).A[0] for k in slices]
     batches = list(zip(slices, inputs))
-    Z_epoch, costs, take, interrupted = np.empty((1, m)), np.full(epochs, np.nan), X.take, [False]
+    Z_epoch, costs, interrupted = np.empty((1, m)), np.full(epochs, np.nan), [False]
     lr0 = optimizer.learning_rate
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for epoch in range(epochs):
@@ -289,7 +290,7 @@ def run_lean_fit(X, Y, epochs, seeding_class):
             perm = seeding.shuffle_rng(epoch).permutation(m)
             Y_e = Y.take(perm, axis=-1)
             for k, X_b in batches:
-                take(perm[k], -1, X_b, "clip")  # X.take, positional: a quarter of np.take(..., out=)'s time
+                gather_columns(X, perm[k], X_b)
                 A, cache = forward(params, X_b, None, True)
                 Z_epoch[:, k] = cache[-1][0]
                 backward(params, grads, cache, Y_e[:, k])

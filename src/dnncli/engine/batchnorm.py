@@ -17,10 +17,13 @@ are written here as sums.
 Every array is a preallocated buffer (see ``BatchNormBuffers``) and every step one ufunc
 or product with ``out=``; on mini-batches of 64 a step costs per call, not per element.
 Tricks, one line each where they are used:
-- a mean over examples is a product with a column of 1/m (a quarter of ``np.mean``'s time);
-- a sum over examples is a product with a column of ones (half of ``np.add.reduce``'s);
-- an operation on a small (n_l, 1) array is about a quarter of one broadcast over (n_l, m),
-  so the per-unit factors are combined first and the big arrays touched as few times as possible.
+- a mean over examples is a product with a column of 1/m (1.1 µs against 8.2 for ``np.mean``
+  on (20, 64));
+- a sum over examples is a product with a column of ones (1.1 µs against 2.5 for ``np.add.reduce``);
+- an operation on a small (n_l, 1) array costs a quarter of a broadcast over (n_l, m) (0.5 µs
+  against 2), so the per-unit factors are combined first and the big arrays touched as few
+  times as possible.
+Measured effect of the whole (docs/speed.md): batch norm per update 4.4x the plain network -> 2.1x.
 """
 
 from __future__ import annotations
