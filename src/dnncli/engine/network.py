@@ -313,6 +313,7 @@ class Network:
         return out
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Set the running statistics (set them here, not by assigning ``running[l]``: see ``_running_stats``)."""
         for l in self.running:
             self.running[l] = [np.array(arrays[f"running_mean{l}"]), np.array(arrays[f"running_var{l}"])]
         self._running_stack = None  # the next training pass stacks them again
