@@ -1,4 +1,4 @@
-"""Time the adam_moons workload: our engine against a course-notebook-style NumPy loop.
+"""Time the adam_moons workload: our engine against a hand-tuned loop and the course style.
 
 Workload (the Optimization assignment of "Improving Deep Neural Networks"):
 make_moons(300, noise=0.2, random_state=3), X of shape (2, 300); layers [2, 5, 2, 1],
@@ -7,16 +7,21 @@ epsilon 1e-8); mini-batches of 64 (4 x 64 + 1 x 44 per epoch). 10000 epochs are 
 parameter updates, each on a tiny batch, so the time is almost all per-call Python and NumPy
 overhead: this measures how lean the training loop is, not how fast the arithmetic is.
 
-Both implementations run in one process, interleaved (ours, course, ours, course, ...), and
-the best of ``--repeats`` is kept, so a busy machine penalises both alike. Read
-``course style/ours`` as "how many times fewer seconds per update we need than the notebook
-style" (the target is >= 5). ``--sklearn`` adds scikit-learn's MLPClassifier (same layers,
-Adam, batch 64, same number of epochs, but its own Glorot-uniform init and shuffling, so its
-accuracy differs) as a second baseline. The course-seeded runs print train accuracy 0.94 at
-10000 epochs. "course seeding" re-seeds a RandomState every epoch (the assignments' streams);
-"numpy seeding" shuffles with one Generator, so the gap between the two is seeding cost.
+Contenders, all in one process, interleaved (every contender once per round), best of
+``--repeats`` rounds, timed by the process's CPU time (``--wall`` for the wall clock):
+- ours: ``fit`` with the engine (course seeding: the assignments' streams, re-seeded every
+  epoch; numpy seeding: one Generator);
+- hand-tuned: the same math written out for this one network (same initial values, batch
+  order and formulas; reaches the same 0.94): the NumPy floor (issue 16);
+- engine, no fit: our forward, backward and step driven by the thinnest loop, so
+  ``ours - engine`` is what ``fit`` itself costs;
+- lean fit sketch: a proposal for fit's K = 1 path (same results), to measure before adopting;
+- course style: the notebooks' dicts and per-layer loops; ``--sklearn``: MLPClassifier (its
+  own init and shuffling, so its accuracy differs).
+Then batch norm against the plain network on configs/(batchnorm_)deep_sigmoid_moons.yaml.
+Targets (issue 16): course style/ours >= 7, ours/hand-tuned <= 1.15, batch norm/plain <= 1.5.
 
-    PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--sklearn]
+    PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--bn-epochs 300] [--sklearn]
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ import argparse
 import math
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import make_moons
 
 from dnncli.engine.activations import ReLU, SigmoidOutput
 from dnncli.engine.initializers import He
+from dnncli.engine.minibatches import gather_columns
 from dnncli.engine.network import Network
 from dnncli.engine.optimizers import Adam
 from dnncli.engine.schedules import Constant
@@ -38,6 +45,7 @@ from dnncli.engine.seeding import CourseSeeding, NumpySeeding
 from dnncli.engine.training import fit
 
 LAYERS, LR, BATCH, SEED = [2, 5, 2, 1], 0.0007, 64, 3
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_ours(X, Y, epochs, seeding_class):
@@ -147,6 +155,157 @@ def run_course(X, Y, epochs):
     return float(np.mean((AL > 0.5) == Y))
 
 
+# -- the hand-tuned loop: the same math written out for this one network (the NumPy floor) --
+def run_hand_tuned(X, Y, epochs, seeding_class):
+    """One model, no engine: ours' initial values, batch order and formulas, every call counted.
+
+    Same He init and flat layout ([W_l | b_l]^T blocks), same shuffles, Adam with the same
+    bias correction; what it does that a general engine does not:
+    - every epoch's shuffle drawn before the loop, each mini-batch gathered by one ``take``
+      into a preallocated [X; 1] buffer, and the signs 1 - 2y gathered beside it;
+    - the sigmoid output and its cross-entropy from u = (1 - 2y) z: cost log(1 + e^u) and
+      dZ = (1 - 2y) e^u / (1 + e^u) = A - Y, from the same exponential (overflows for u > 709);
+    - the gradient scaled once by (1 - beta1)/m, so v = beta1 v + g' needs no multiply, and
+      s kept as s / c (c = (1 - beta2)/(1 - beta1)^2), so s' = beta2 s' + g'^2 needs none either;
+    - the bias-corrected step sizes of every update computed before the loop, as arrays.
+    """
+    seeding = seeding_class(SEED)
+    layout = Network(LAYERS, ReLU(), SigmoidOutput()).layout
+    theta = He()(layout, seeding.init_rng())
+    dtheta, m, (n0, n1, n2, n3) = np.zeros_like(theta), X.shape[1], LAYERS
+    WbT = layout.blocks(theta)[1:]
+    Wb1, Wb2, Wb3 = (block.T for block in WbT)
+    dWbT1, dWbT2, dWbT3 = layout.blocks(dtheta)[1:]
+    perms = np.stack([seeding.shuffle_rng(e).permutation(m) for e in range(epochs)])
+    X1, sign = np.vstack([X, np.ones((1, m))]), 1.0 - 2.0 * Y
+    batches = [(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
+    buffers = {}
+    for size in {b - a for a, b in batches}:
+        A0, A1, A2 = np.empty((n0 + 1, size)), np.ones((n1 + 1, size)), np.ones((n2 + 1, size))
+        buffers[size] = (A0, A1, A2, A1[:n1], A2[:n2], np.empty((1, size)), np.empty((n1, size)),
+                         np.empty((n2, size)), np.empty((1, size)), np.empty((1, size)), np.empty((n1 + 1, size)),
+                         np.empty((n2 + 1, size)), np.empty((n1, size)), np.empty((n2, size)),
+                         np.array((1 - 0.9) / size))
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    c = (1 - beta2) / (1 - beta1) ** 2
+    t = np.arange(1, epochs * len(batches) + 1)
+    root = np.sqrt(1 - beta2**t)
+    lr_t, eps_t = LR * root / (1 - beta1**t) / np.sqrt(c), eps * root / np.sqrt(c)
+    v, s, tmp, step, zero = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta), 0, np.array(0.0)
+    dot, multiply, add, maximum, sgn = np.dot, np.multiply, np.add, np.maximum, np.sign
+    for e in range(epochs):
+        perm, cost = perms[e], 0.0
+        for a, b in batches:
+            A0, A1, A2, A1v, A2v, sg, Z1, Z2, Z3, T, dA1, dA2, M1, M2, scale = buffers[b - a]
+            idx = perm[a:b]
+            X1.take(idx, 1, A0, "clip")                       # [X; 1] of the batch (positional: a
+            sign.take(idx, 1, sg, "clip")                     # quarter of np.take(..., out=)'s time); 1 - 2y
+            dot(Wb1, A0, out=Z1)
+            maximum(Z1, zero, out=A1v)
+            dot(Wb2, A1, out=Z2)
+            maximum(Z2, zero, out=A2v)
+            dot(Wb3, A2, out=Z3)
+            multiply(Z3, sg, out=Z3)                          # u = (1 - 2y) z
+            np.exp(Z3, out=Z3)                                # e^u
+            add(Z3, 1.0, out=T)
+            cost += np.log(T).sum()                           # log(1 + e^u)
+            np.divide(Z3, T, out=T)
+            multiply(T, sg, out=T)                            # dZ3 = (1 - 2y) e^u / (1 + e^u)
+            dot(A2, T.T, out=dWbT3)
+            dot(WbT[2], T, out=dA2)
+            multiply(dA2[:n2], sgn(A2v, out=M2), out=M2)      # dZ2 = dA2 * 1[Z2 > 0]
+            dot(A1, M2.T, out=dWbT2)
+            dot(WbT[1], M2, out=dA1)
+            multiply(dA1[:n1], sgn(A1v, out=M1), out=M1)
+            dot(A0, M1.T, out=dWbT1)
+            multiply(dtheta, scale, out=dtheta)               # g' = (1 - beta1) g
+            multiply(v, beta1, out=v)
+            add(v, dtheta, out=v)                             # v = beta1 v + (1 - beta1) g
+            multiply(dtheta, dtheta, out=tmp)
+            multiply(s, beta2, out=s)
+            add(s, tmp, out=s)                                # s / c = beta2 s / c + g'^2
+            np.sqrt(s, out=tmp)
+            add(tmp, eps_t[step], out=tmp)
+            np.divide(v, tmp, out=tmp)
+            multiply(tmp, lr_t[step], out=tmp)
+            np.subtract(theta, tmp, out=theta)                # theta -= lr v_hat / (sqrt(s_hat) + eps)
+            step += 1
+    A, _ = Network(LAYERS, ReLU(), SigmoidOutput()).forward(layout.split(theta), X)
+    return float(np.mean((A > 0.5) == Y))
+
+
+def run_engine_only(X, Y, epochs, seeding_class):
+    """Our forward, backward and step on the same batches, driven by the thinnest loop (no fit).
+
+    The difference to ``run_ours`` is what ``fit`` itself costs per update (shuffle gathers,
+    Z_epoch copies, loss, attribute look-ups, schedule, interrupt checks).
+    """
+    seeding = seeding_class(SEED)
+    network = Network(LAYERS, ReLU(), SigmoidOutput())
+    theta = He()(network.layout, seeding.init_rng())
+    dtheta, m, optimizer = np.zeros_like(theta), X.shape[1], Adam(LR)
+    params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    optimizer.init_state(theta)
+    forward, backward, step = network.forward, network.backward, optimizer.step
+    slices = [slice(k, k + BATCH) for k in range(0, m, BATCH)]
+    for e in range(epochs):
+        perm = seeding.shuffle_rng(e).permutation(m)
+        X_e, Y_e = X.take(perm, axis=1), Y.take(perm, axis=1)
+        for k in slices:
+            A, cache = forward(params, X_e[:, k], None, True)
+            backward(params, grads, cache, Y_e[:, k])
+            step(theta, dtheta, LR)
+    return float(np.mean(network.predict(params, X) == Y[0]))
+
+
+def run_lean_fit(X, Y, epochs, seeding_class):
+    """A sketch of what ``fit`` could do on one model (same results as ``fit``, bit for bit).
+
+    Every duty of ``fit`` is kept (schedule, epoch cost from each batch's Z_L, divergence and
+    Ctrl-C checks, evaluation every 100 epochs); what changes is how the batch gets there:
+    - each mini-batch is gathered by ``gather_columns`` (one positional ``take``, a quarter of
+      ``np.take(..., out=...)``'s time) straight into the network's input buffer
+      ``workspace(batch, X_b.shape).A[0]`` (the rows above the ones of [X; 1]), so neither the
+      epoch's shuffled copy of X nor the forward pass's copy of the batch happens;
+    - the labels of the epoch are gathered once (``Y.take(perm)``), sliced per batch;
+    - everything looked up once before the loop (bound methods, buffers, slices, the dropout
+      generator or None), positional arguments, ``[:, k]`` rather than ``[..., k]`` on 2-D data.
+    """
+    seeding = seeding_class(SEED)
+    network = Network(LAYERS, ReLU(), SigmoidOutput())
+    theta = He()(network.layout, seeding.init_rng())
+    optimizer, schedule = Adam(LR), Constant()
+    dtheta, m = np.zeros_like(theta), X.shape[1]
+    params, grads = network.layout.split(theta), network.layout.split(dtheta)
+    optimizer.init_state(theta)
+    forward, backward, step, loss_sum = network.forward, network.backward, optimizer.step, network.output.loss_sum
+    slices = [slice(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
+    inputs = [network.workspace(theta.shape[:-1], X.shape[:-1] + (k.stop - k.start,)).A[0] for k in slices]
+    batches = list(zip(slices, inputs))
+    Z_epoch, costs, interrupted = np.empty((1, m)), np.full(epochs, np.nan), [False]
+    lr0 = optimizer.learning_rate
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        for epoch in range(epochs):
+            learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
+            perm = seeding.shuffle_rng(epoch).permutation(m)
+            Y_e = Y.take(perm, axis=-1)
+            for k, X_b in batches:
+                gather_columns(X, perm[k], X_b)
+                A, cache = forward(params, X_b, None, True)
+                Z_epoch[:, k] = cache[-1][0]
+                backward(params, grads, cache, Y_e[:, k])
+                step(theta, dtheta, learning_rate)
+                if interrupted[0]:
+                    raise KeyboardInterrupt
+            cost = float(loss_sum(Z_epoch, None, Y_e)) / m
+            costs[epoch] = cost
+            if not math.isfinite(cost):
+                break
+            if (epoch + 1) % 100 == 0:
+                network.predict(params, X)
+    return float(np.mean(network.predict(params, X) == Y[0]))
+
+
 def run_sklearn(X, Y, epochs):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
@@ -160,12 +319,44 @@ def run_sklearn(X, Y, epochs):
     return float(clf.score(X.T, Y[0]))
 
 
+def run_config(path, epochs):
+    """``fit`` on a config of ``configs/`` (built as ``dnn train`` builds it); returns the train accuracy."""
+    from dnncli.build import build
+    from dnncli.config import load_config
+
+    config = load_config(ROOT / path, [f"training.epochs={epochs}"])
+    built = build(config)
+    data = built.dataset
+    result = fit(built.network, built.theta, data.X_train, data.Y_train, optimizer=built.optimizer,
+                 schedule=built.schedule, epochs=epochs, batch_size=config.training.batch_size,
+                 seeding=built.seeding, eval_every=epochs)
+    return float(result.history.train_accuracy[-1])
+
+
+def interleaved(contenders: dict, repeats: int, clock=time.process_time) -> tuple[dict, dict]:
+    """Best seconds and last result of each contender, run once per round, round after round.
+
+    The default clock is the process's CPU time: on a machine shared with other jobs, the
+    wall clock also counts the time this process waited for a core.
+    """
+    best, out = {name: math.inf for name in contenders}, {}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = clock()
+            out[name] = run()
+            best[name] = min(best[name], clock() - start)
+    return best, out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--bn-epochs", type=int, default=300, help="epochs of the batch-norm comparison (0: skip)")
     parser.add_argument("--sklearn", action="store_true", help="also time scikit-learn's MLPClassifier")
+    parser.add_argument("--wall", action="store_true", help="time by the wall clock, not the process's CPU time")
     args = parser.parse_args()
+    clock = time.perf_counter if args.wall else time.process_time
 
     X, y = make_moons(n_samples=300, noise=0.2, random_state=3)
     X, Y = X.T.copy(), y.reshape(1, -1).astype(np.float64)
@@ -173,25 +364,40 @@ def main():
     contenders = {
         "ours (course seeding)": lambda: run_ours(X, Y, args.epochs, CourseSeeding),
         "ours (numpy seeding)": lambda: run_ours(X, Y, args.epochs, NumpySeeding),
+        "hand-tuned (course)": lambda: run_hand_tuned(X, Y, args.epochs, CourseSeeding),
+        "hand-tuned (numpy)": lambda: run_hand_tuned(X, Y, args.epochs, NumpySeeding),
+        "engine, no fit (course)": lambda: run_engine_only(X, Y, args.epochs, CourseSeeding),
+        "lean fit sketch (course)": lambda: run_lean_fit(X, Y, args.epochs, CourseSeeding),
         "course style": lambda: run_course(X, Y, args.epochs),
     }
     if args.sklearn:
         contenders["sklearn MLPClassifier"] = lambda: run_sklearn(X, Y, args.epochs)
-    best = {name: math.inf for name in contenders}
-    acc = {}
-    for _ in range(args.repeats):  # interleaved: every contender once per round
-        for name, run in contenders.items():
-            start = time.perf_counter()
-            acc[name] = run()
-            best[name] = min(best[name], time.perf_counter() - start)
+    best, acc = interleaved(contenders, args.repeats, clock)
 
     print(f"adam_moons: {args.epochs} epochs = {updates} updates, best of {args.repeats} interleaved runs")
-    print(f"{'':24s} {'seconds':>8s} {'us/update':>10s} {'train acc':>10s}")
+    print(f"{'':26s} {'seconds':>8s} {'us/update':>10s} {'train acc':>10s}")
     for name, seconds in best.items():
-        print(f"{name:24s} {seconds:8.2f} {seconds / updates * 1e6:10.1f} {acc[name]:10.4f}")
-    for ours in ("ours (numpy seeding)", "ours (course seeding)"):
-        ratios = [f"{base}/ours = {best[base] / best[ours]:.2f}x" for base in best if not base.startswith("ours")]
-        print(f"{ours}: " + ", ".join(ratios))
+        print(f"{name:26s} {seconds:8.2f} {seconds / updates * 1e6:10.1f} {acc[name]:10.4f}")
+    for seeding in ("course", "numpy"):
+        ours = best[f"ours ({seeding} seeding)"]
+        ratios = [f"course style/ours = {best['course style'] / ours:.2f}x (target >= 7)",
+                  f"ours/hand-tuned = {ours / best[f'hand-tuned ({seeding})']:.2f} (target <= 1.15)"]
+        if "sklearn MLPClassifier" in best:
+            ratios.append(f"sklearn/ours = {best['sklearn MLPClassifier'] / ours:.2f}x")
+        print(f"{seeding} seeding: " + ", ".join(ratios))
+    ours, engine, hand = best["ours (course seeding)"], best["engine, no fit (course)"], best["hand-tuned (course)"]
+    print(f"share of the gap to hand-tuned spent in fit (course seeding): "
+          f"{(ours - engine) / max(ours - hand, 1e-12):.0%} ({(ours - engine) / updates * 1e6:.1f} us/update)")
+
+    if args.bn_epochs:
+        bn_updates = args.bn_epochs * math.ceil(300 / 64)
+        bn = {"plain": lambda: run_config("configs/deep_sigmoid_moons.yaml", args.bn_epochs),
+              "batch norm": lambda: run_config("configs/batchnorm_deep_sigmoid_moons.yaml", args.bn_epochs)}
+        bn_best, bn_acc = interleaved(bn, max(args.repeats, 3), clock)
+        print(f"\ndeep_sigmoid_moons, 8 hidden layers of 20: {args.bn_epochs} epochs = {bn_updates} updates")
+        for name, seconds in bn_best.items():
+            print(f"{name:26s} {seconds:8.2f} {seconds / bn_updates * 1e6:10.1f} {bn_acc[name]:10.4f}")
+        print(f"batch norm/plain per update = {bn_best['batch norm'] / bn_best['plain']:.2f} (target <= 1.5)")
 
 
 if __name__ == "__main__":

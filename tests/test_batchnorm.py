@@ -71,8 +71,10 @@ def test_gamma_and_beta_are_never_l2_penalized():
 def test_gradcheck_passes_and_a_backward_without_the_mean_term_is_caught(monkeypatch):
     assert gc.check(gc.batchnorm()).passed
 
-    def without_mean(dZ_hat, Z_hat, inv_std):
-        return (dZ_hat - Z_hat * np.mean(dZ_hat * Z_hat, axis=-1, keepdims=True)) * inv_std
+    def without_mean(dZ, gamma, dgamma, dbeta, inv_m, buf, matmul):  # dZ = gamma inv_std (dZ~ - Z_hat dgamma)
+        dgamma[...] = np.sum(dZ * buf.Z_hat, axis=-1, keepdims=True)
+        dbeta[...] = np.sum(dZ, axis=-1, keepdims=True)
+        return gamma * buf.inv_std * (dZ - buf.Z_hat * dgamma * inv_m)
 
     monkeypatch.setattr(network_module, "batchnorm_backward", without_mean)
     report = gc.check(gc.batchnorm())
@@ -86,3 +88,37 @@ def test_config_errors():
         validate({"model": {"hidden": [5, 2]}, "regularization": {"batchnorm": [True]}})
     with pytest.raises(ConfigError, match="regularization.batchnorm_momentum"):
         validate({"regularization": {"batchnorm_momentum": 1.0}})
+
+
+def test_a_stack_of_models_keeps_running_statistics_per_model_and_matches_one_at_a_time():
+    """theta (3, P) with batch norm: two training steps, then evaluation, equal the models run alone."""
+    sizes, K, rng = [2, 4, 3, 1], 3, np.random.default_rng(0)
+    X, Y = rng.normal(size=(2, 16)), (rng.random((1, 16)) < 0.5).astype(float)
+    momenta = np.array([0.9, 0.5, 0.0])
+
+    def network(momentum):
+        return Network(sizes, ReLU(), SigmoidOutput(), batchnorm=[True, True], bn_momentum=momentum)
+
+    singles = [network(float(mo)) for mo in momenta]
+    stacked = network(momenta)
+    thetas = [singles[0].layout.initial() + rng.normal(size=singles[0].layout.size) for _ in range(K)]
+    theta_K = np.stack(thetas)
+
+    def two_steps(net, theta):
+        grads = np.zeros_like(theta)
+        for X_b, Y_b in ((X[:, :10], Y[:, :10]), (X[:, 10:], Y[:, 10:])):
+            params = net.layout.split(theta)
+            _, cache = net.forward(params, X_b, training=True)
+            net.backward(params, net.layout.split(grads), cache, Y_b)
+            theta -= 0.1 * grads
+        return net.forward(net.layout.split(theta), X)[0]  # evaluation: running statistics
+
+    A_K = two_steps(stacked, theta_K)
+    for k in range(K):
+        A = two_steps(singles[k], thetas[k])
+        np.testing.assert_allclose(A_K[k], A, rtol=1e-12)
+        np.testing.assert_allclose(theta_K[k], thetas[k], rtol=1e-12)
+        for l in (1, 2):
+            for i in (0, 1):
+                np.testing.assert_allclose(stacked.running[l][i][k], singles[k].running[l][i], rtol=1e-12)
+    assert stacked.state()["running_mean1"].shape == (K, 4, 1)

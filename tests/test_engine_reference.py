@@ -11,7 +11,7 @@ from sklearn.datasets import make_moons
 
 from dnncli.engine.activations import ReLU, SigmoidOutput
 from dnncli.engine.initializers import He
-from dnncli.engine.minibatches import minibatches
+from dnncli.engine.minibatches import gather_columns, minibatches
 from dnncli.engine.network import Layout, Network
 from dnncli.engine.optimizers import Adam, GradientDescent, Momentum
 from dnncli.engine.schedules import Constant, InverseTime, Staircase
@@ -337,3 +337,17 @@ def test_course_moons_accuracy(optimizer, expected):
     from_fit, recomputed = course_moons_accuracy(optimizer())
     assert recomputed == pytest.approx(expected, abs=1e-12)
     assert from_fit == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_batch_gathered_into_the_input_buffer_gives_the_same_pass():
+    """forward(params, X) with X the network's own [X; 1] buffer (filled by gather_columns) == with a copy."""
+    network = Network([2, 5, 2, 1], ReLU(), SigmoidOutput())
+    theta = He()(network.layout, np.random.RandomState(3))
+    params = network.layout.split(theta)
+    X = np.random.RandomState(0).randn(2, 300)
+    perm = np.random.RandomState(1).permutation(300)[:64]
+    expected, _ = network.forward(params, X[:, perm])
+    buffer = network.workspace(theta.shape[:-1], (2, 64)).A[0]
+    assert gather_columns(X, perm, buffer) is buffer
+    A, cache = network.forward(params, buffer)
+    assert np.array_equal(A, expected) and cache.work.ones[0][-1].tolist() == [1.0] * 64

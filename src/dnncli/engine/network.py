@@ -30,6 +30,7 @@ Batch normalization (hidden layers flagged in ``batchnorm``), per unit over the 
   Backward, with the course's unscaled dZ (m times the per-example gradient):
   dgamma = sum(dZ~ Z_hat)/m, dbeta = sum(dZ~)/m, dZ_hat = gamma dZ~ and
   dZ = (dZ_hat - mean(dZ_hat) - Z_hat mean(dZ_hat Z_hat)) / sqrt(var + epsilon).
+  Both passes, on preallocated buffers, are in ``engine/batchnorm.py``.
   gamma_l and beta_l live in the flat vector (gamma starts at 1) and are never L2-penalized.
   b_l of such a layer is cancelled by the normalization: its slot stays a frozen zero (its
   gradient is set to 0, so no optimizer moves it) and it is not saved.
@@ -42,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnncli.engine.activations import Activation
+from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward, batchnorm_forward
 from dnncli.engine.stack import per_model
 
 
@@ -179,7 +181,7 @@ class Cache(list):
     """
 
     work: "Workspace"
-    bn: dict  # l -> (Z_hat_l, 1/sqrt(var_l + epsilon)) for batch-normalized layers
+    bn: dict  # l -> BatchNormBuffers (Z_hat_l, inv_std_l, ...) for batch-normalized layers
 
 
 class Workspace:
@@ -189,9 +191,12 @@ class Workspace:
     for l = 0..L-1; ``Z[l]`` holds Z_l for l = 1..L-1;
     ``dA_ones[l]`` receives [W_{l+1} | b_{l+1}]^T @ dZ_{l+1}, whose first n_l rows ``dA[l]``
     are dA_l, for l = 1..L-1; ``inv_m`` is 1/m.
+    Batch norm: ``bn[l]`` holds layer l's :class:`BatchNormBuffers`, and ``stats`` the batch
+    mean and variance of every such layer, stacked as (2, ..., sum n_l, 1) (rows ``bn_rows[l]``).
     """
 
-    def __init__(self, sizes: list[int], batch: tuple[int, ...], X_shape: tuple[int, ...]):
+    def __init__(self, sizes: list[int], batch: tuple[int, ...], X_shape: tuple[int, ...],
+                 batchnorm: list[bool] | None = None):
         """``batch``: the leading axes of the hidden layers' arrays (models and X's own)."""
         L, m = len(sizes) - 1, X_shape[-1]
         self.ones = [np.empty((X_shape[:-2] if l == 0 else batch) + (sizes[l] + 1, m)) for l in range(L)]
@@ -202,6 +207,13 @@ class Workspace:
         self.dA_ones = [None] + [np.empty(batch + (n + 1, m)) for n in sizes[1:L]]
         self.dA = [None] + [dA_ones[..., :-1, :] for dA_ones in self.dA_ones[1:]]
         self.inv_m = np.array(1.0 / m)  # 1/m as a 0-d array, which a ufunc takes faster than a float
+        layers = [l for l in range(1, L) if batchnorm and batchnorm[l]]
+        self.bn_rows, rows = {}, 0
+        for l in layers:
+            self.bn_rows[l], rows = slice(rows, rows + sizes[l]), rows + sizes[l]
+        self.stats, self.stats_tmp = np.empty((2,) + batch + (rows, 1)), np.empty((2,) + batch + (rows, 1))
+        self.bn = {l: BatchNormBuffers(batch, sizes[l], m, self.stats[0][..., k, :], self.stats[1][..., k, :])
+                   for l, k in self.bn_rows.items()}
 
 
 class Network:
@@ -229,6 +241,7 @@ class Network:
         self.has_l2 = bool(np.any(np.asarray(lambd) != 0))
         self.keep_prob = None if keep_prob is None else [per_model(k, 2, "keep_prob") for k in keep_prob]
         self._workspaces: dict[tuple, Workspace] = {}
+        self._running_stack: np.ndarray | None = None  # self.running as views of one array (see forward)
 
     # -- forward ---------------------------------------------------------------
     def forward(self, params: Tensors, X: np.ndarray, dropout_rng=None, training: bool = False):
@@ -239,20 +252,25 @@ class Network:
 
         The hidden layers' Z_l and A_l live in buffers this network reuses: they stay valid
         until its next forward pass on the same shapes (A_L and Z_L are always new arrays),
-        so one Network object serves one thread at a time.
+        so one Network object serves one thread at a time. ``X`` may be the input buffer
+        ``workspace(batch, X.shape).A[0]`` itself (the rows above [X; 1]'s ones), filled by the
+        caller: then no copy is made.
         """
         Wb, L, g = params.Wb, self.L, self.activation.forward
         matmul = matmul_for(Wb[1], X)
         dropout = self.keep_prob is not None and dropout_rng is not None
         work = self.workspace(Wb[1].shape[:-2], X.shape)
-        work.A[0][...] = X  # [X; 1]
+        if X is not work.A[0]:  # a caller may gather the batch straight into it: X.take(idx, -1, buf, "clip")
+            work.A[0][...] = X  # [X; 1]
         cache = Cache([(None, X, None)])
         cache.bn = {}
         for l in range(1, L):  # hidden layers
             Z, A = work.Z[l], work.A[l]
             matmul(Wb[l], work.ones[l - 1], out=Z)
             if self.layout.batchnorm[l]:
-                self._normalize(l, Z, params, training, cache)
+                bn = cache.bn[l] = work.bn[l]
+                mu, var = (None, None) if training else self.running[l]
+                batchnorm_forward(Z, params.gamma[l], params.beta[l], self.bn_epsilon, bn, matmul, mu, var)
             g(Z, out=A)
             D = None
             if dropout:
@@ -265,26 +283,31 @@ class Network:
         A = self.output.forward(Z)
         cache.append((Z, A, None))
         cache.work = work
+        if training and self.bn_layers:
+            # running = momentum * running + (1 - momentum) * batch value, every layer's mean and
+            # var in three calls (they sit in one array, as the batch statistics do).
+            running = self._running_stats(work.stats.shape)
+            running *= self.bn_momentum
+            np.multiply(work.stats, 1 - self.bn_momentum, work.stats_tmp)
+            running += work.stats_tmp
         return A, cache
 
-    def _normalize(self, l: int, Z: np.ndarray, params: Tensors, training: bool, cache: Cache) -> None:
-        """Z <- gamma * (Z - mu) / sqrt(var + epsilon) + beta, in place (see the module docstring)."""
-        running = self.running[l]
-        if running[0].shape[:-2] != Z.shape[:-2]:  # first pass on a stack of models
-            self.running[l] = running = [np.broadcast_to(r, Z.shape[:-1] + (1,)).copy() for r in running]
-        if training:
-            mu = np.mean(Z, axis=-1, keepdims=True)
-            var = np.mean((Z - mu) ** 2, axis=-1, keepdims=True)
-            for r, batch_value in zip(running, (mu, var)):
-                r *= self.bn_momentum
-                r += (1 - self.bn_momentum) * batch_value
-        else:
-            mu, var = running
-        inv_std = 1.0 / np.sqrt(var + self.bn_epsilon)
-        Z_hat = (Z - mu) * inv_std
-        cache.bn[l] = (Z_hat, inv_std)
-        np.multiply(params.gamma[l], Z_hat, out=Z)
-        Z += params.beta[l]
+    def _running_stats(self, shape: tuple[int, ...]) -> np.ndarray:
+        """All running means and variances as one array of ``shape`` (as ``Workspace.stats``).
+
+        ``self.running[l]`` become views of its rows; on the first pass (or after
+        ``load_state``, or on a stack of models) the current values are broadcast into it.
+        """
+        stack = self._running_stack
+        if stack is None or stack.shape != shape:
+            stack, rows = np.empty(shape), 0
+            for l in self.bn_layers:
+                k, rows = slice(rows, rows + self.sizes[l]), rows + self.sizes[l]
+                for i in (0, 1):
+                    stack[i][..., k, :] = self.running[l][i]
+                self.running[l] = [stack[0][..., k, :], stack[1][..., k, :]]
+            self._running_stack = stack
+        return stack
 
     def state(self) -> dict[str, np.ndarray]:
         """The running statistics, for saving (``running_mean1``, ``running_var1``, ...)."""
@@ -294,15 +317,18 @@ class Network:
         return out
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Set the running statistics (set them here, not by assigning ``running[l]``: see ``_running_stats``)."""
         for l in self.running:
             self.running[l] = [np.array(arrays[f"running_mean{l}"]), np.array(arrays[f"running_var{l}"])]
+        self._running_stack = None  # the next training pass stacks them again
 
     def workspace(self, batch: tuple[int, ...], X_shape: tuple[int, ...]) -> Workspace:
         """The buffers for parameters with leading axes ``batch`` and an input X of ``X_shape``."""
         work = self._workspaces.get((batch, X_shape))
         if work is None:
             batch_shape = np.broadcast_shapes(batch, X_shape[:-2])
-            work = self._workspaces[(batch, X_shape)] = Workspace(self.sizes, batch_shape, X_shape)
+            work = self._workspaces[(batch, X_shape)] = Workspace(self.sizes, batch_shape, X_shape,
+                                                                  self.layout.batchnorm)
         return work
 
     def predict(self, params: Tensors, X: np.ndarray) -> np.ndarray:
@@ -354,24 +380,15 @@ class Network:
                     dA /= self.keep_prob[l - 2]
                     A_prev = g.forward(Z_prev)  # g' needs the activation before dropout (tanh: 1 - A^2)
                 dZ = g.backward(dA, Z_prev, A_prev)
-                if l - 1 in cache.bn:
-                    Z_hat, inv_std = cache.bn[l - 1]
-                    np.sum(dZ * Z_hat, axis=-1, keepdims=True, out=grads.gamma[l - 1])
-                    np.sum(dZ, axis=-1, keepdims=True, out=grads.beta[l - 1])
-                    dZ = batchnorm_backward(dZ * params.gamma[l - 1], Z_hat, inv_std)
+                if l - 1 in cache.bn:  # dZ~ -> dZ, and m dgamma, m dbeta (engine/batchnorm.py)
+                    dZ = batchnorm_backward(dZ, params.gamma[l - 1], grads.gamma[l - 1], grads.beta[l - 1],
+                                            work.inv_m, cache.bn[l - 1], matmul)
         for l in self.bn_layers:
             grads.b[l][...] = 0.0  # b_l is cancelled by the normalization: keep it frozen at 0
         np.multiply(grads.flat, work.inv_m, out=grads.flat)  # the 1/m of every dW_l and db_l at once
         if self.has_l2:
             for l in range(1, self.L + 1):
                 grads.W[l] += (self.lambd / m) * params.W[l]
-
-
-def batchnorm_backward(dZ_hat: np.ndarray, Z_hat: np.ndarray, inv_std: np.ndarray) -> np.ndarray:
-    """dZ from dZ_hat through Z_hat = (Z - mu) / sqrt(var + epsilon), mu and var of the batch."""
-    mean = np.mean(dZ_hat, axis=-1, keepdims=True)
-    mean_dot = np.mean(dZ_hat * Z_hat, axis=-1, keepdims=True)
-    return (dZ_hat - mean - Z_hat * mean_dot) * inv_std
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):
