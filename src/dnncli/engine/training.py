@@ -180,6 +180,7 @@ def fit(
     # The loss is summed once per epoch, from each batch's Z_L copied into the columns of
     # Z_epoch (a copy costs a fraction of a loss evaluation on a mini-batch).
     slices = batch_slices(m, batch_size)
+    gather = _Gather(X, Y, K) if stacked and batch_size is not None else None
     Z_epoch = np.empty(np.broadcast_shapes(theta.shape[:-1], X.shape[:-2]) + (network.sizes[-1], m))
     # The hot loop: bound methods looked up once (attribute look-ups are a visible share of
     # a step on mini-batches of 64).
@@ -196,7 +197,7 @@ def fit(
                 if batch_size is None:
                     X_e, Y_e = X, Y
                 elif stacked:
-                    X_e, Y_e = _gather(X, Y, seeding.permutations(epoch, m))
+                    X_e, Y_e = gather(seeding.permutations(epoch, m))
                 else:
                     X_e, Y_e = shuffled(X, Y, seeding.shuffle_rng(epoch))
                 for k in slices:
@@ -272,8 +273,21 @@ def fit(
                      time.perf_counter() - start, state)
 
 
-def _gather(X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every member's shuffled copy of the data: (K, n, m) for orders (K, m); shared for one order (m,)."""
-    if order.ndim == 1:
-        return X.take(order, axis=-1), Y.take(order, axis=-1)
-    return X.T[order].swapaxes(-1, -2), Y.T[order].swapaxes(-1, -2)
+class _Gather:
+    """Every member's shuffled copy of the data, (K, n, m) views for orders (K, m).
+
+    X and Y are gathered together by one ``take`` into a preallocated (K, m, n + c) buffer
+    (a third of the time of two fancy indexings); one shared order (m,) gives 2-D copies.
+    """
+
+    def __init__(self, X: np.ndarray, Y: np.ndarray, K: int):
+        self.n, self.X, self.Y = X.shape[0], X, Y
+        self.rows = np.ascontiguousarray(np.concatenate([X, Y]).T)  # (m, n + c)
+        self.out = np.empty((K,) + self.rows.shape)
+
+    def __call__(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if order.ndim == 1:
+            return self.X.take(order, axis=-1), self.Y.take(order, axis=-1)
+        np.take(self.rows, order, axis=0, out=self.out)
+        both = self.out.swapaxes(-1, -2)
+        return both[..., : self.n, :], both[..., self.n :, :]
