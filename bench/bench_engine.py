@@ -141,7 +141,7 @@ def run_course(X, Y, epochs):
     parameters = initialize_parameters_he(LAYERS)
     v, s = initialize_adam(parameters)
     t, seed, m, costs = 0, 10, X.shape[1], []
-    for i in range(epochs):
+    for _i in range(epochs):
         seed = seed + 1
         cost_total = 0
         for minibatch_X, minibatch_Y in random_mini_batches(X, Y, BATCH, seed):
@@ -172,7 +172,7 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
     seeding = seeding_class(SEED)
     layout = Network(LAYERS, ReLU(), SigmoidOutput()).layout
     theta = He()(layout, seeding.init_rng())
-    dtheta, m, (n0, n1, n2, n3) = np.zeros_like(theta), X.shape[1], LAYERS
+    dtheta, m, (n0, n1, n2, _n3) = np.zeros_like(theta), X.shape[1], LAYERS
     WbT = layout.blocks(theta)[1:]
     Wb1, Wb2, Wb3 = (block.T for block in WbT)
     dWbT1, dWbT2, dWbT3 = layout.blocks(dtheta)[1:]

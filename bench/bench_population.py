@@ -31,10 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_engine import BATCH, run_course  # noqa: E402  (the course-style loop, written out there)
 
-from dnncli.config import load_config, validate  # noqa: E402
-from dnncli.pipeline import build_stack, train_built  # noqa: E402
 from dnncli.build import build, build_dataset  # noqa: E402
+from dnncli.config import load_config, validate  # noqa: E402
 from dnncli.engine.training import fit  # noqa: E402
+from dnncli.pipeline import build_stack, train_built  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KS = (1, 8, 64, 256)

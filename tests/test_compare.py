@@ -6,9 +6,7 @@ import sys
 
 import pytest
 
-from dnncli.errors import DataError
-
-from dnncli.errors import ConfigError
+from dnncli.errors import ConfigError, DataError
 from dnncli.experiments.compare import compare, pick_best, resolve_arms, summarize
 from dnncli.presets import AXES, PRESETS
 
@@ -159,3 +157,17 @@ def test_an_interrupted_compare_keeps_the_finished_runs(tmp_path):
     assert summary["status"] == "interrupted"
     assert sum(len(e["runs"]) for e in summary["arms"].values()) == 2
     assert (out_dir / "report.md").exists()
+
+
+def test_jobs_above_the_cores_are_capped_and_the_command_says_so(tmp_path):
+    import os
+
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    jobs = (os.cpu_count() or 1) + 10
+    result = CliRunner().invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--jobs", str(jobs), "--quiet",
+                                      "--set", "training.epochs=5", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"--jobs {jobs}: using {os.cpu_count()} worker process" in result.output

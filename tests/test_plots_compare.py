@@ -2,15 +2,20 @@
 
 import numpy as np
 import pytest
+from figures import assert_inside_figure, extents, figure_legend, labelled_ticks, legend_texts, overlaps, renderer, titles
+from pngs import assert_only, read_png
 
-from dnncli.plots import (BoundaryPanel, accuracy_figure, boundaries_grid_figure, compare_costs_figure, plot_accuracy,
-                          plot_boundaries_grid, plot_compare_costs)
+from dnncli.plots import (
+    BoundaryPanel,
+    accuracy_figure,
+    boundaries_grid_figure,
+    compare_costs_figure,
+    plot_accuracy,
+    plot_boundaries_grid,
+    plot_compare_costs,
+)
 from dnncli.plots.compare import ENDED_LABEL
 from dnncli.plots.curves import smooth
-
-from figures import (assert_inside_figure, extents, figure_legend, labelled_ticks, legend_texts, overlaps, renderer,
-                     titles)
-from pngs import assert_only, read_png
 
 
 def noisy_costs(floor, tau, seeds=3, epochs=10000, seed=0, noise=0.2):

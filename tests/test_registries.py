@@ -94,7 +94,7 @@ def test_defaults_work_without_arguments(entry):
 
 
 def test_seedings_take_a_seed():
-    for name, cls in SEEDINGS.items():
+    for _name, cls in SEEDINGS.items():
         seeding = cls(0)
         for method in ("init_rng", "dropout_rng"):
             assert hasattr(getattr(seeding, method)(), "standard_normal")

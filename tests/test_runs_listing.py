@@ -6,14 +6,12 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from dnncli.cli.main import app
-from dnncli.runs import create_run_dir, list_runs, process_marker
-
-import pytest
-
 from dnncli.errors import DnnError
+from dnncli.runs import create_run_dir, list_runs, process_marker
 
 
 def dead_pid() -> int:

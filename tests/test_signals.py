@@ -71,3 +71,27 @@ def test_sigterm_on_train_finishes_the_step_and_writes_everything(tmp_path):
     for name in ("history.csv", "params.npz", "cost.png", "report.md"):
         assert (run_dir / name).is_file(), name
     assert "Traceback" not in proc.stderr.read()
+
+
+def test_sigterm_on_a_compare_exits_143_with_a_summary(tmp_path):
+    proc = start(["compare", "gd", "adam", "--seeds", "2", "--jobs", "2", "--set", "training.epochs=200000"], tmp_path)
+    wait_for(lambda: list(tmp_path.glob("*-compare-*/*/config.yaml")))
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)  # to the parent only, as `timeout` or `docker stop` do
+    assert proc.wait(30) == 143
+    wait_for(lambda: not living(proc.pid), 5.0)
+    out = next(tmp_path.glob("*-compare-*"))
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    assert "Traceback" not in proc.stderr.read()
+
+
+def test_sigterm_on_a_tune_exits_143_and_says_how_to_resume(tmp_path):
+    proc = start(["tune", "configs/tune_moons.yaml", "--trials", "8", "--jobs", "1", "--set", "training.epochs=200000"],
+                 tmp_path)
+    wait_for(lambda: list(tmp_path.glob("*-tune-*/study.journal")))
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 143
+    err = proc.stderr.read()
+    assert "resume with: dnn tune --resume" in err and "Traceback" not in err
+    assert (next(tmp_path.glob("*-tune-*")) / "trials.csv").is_file()

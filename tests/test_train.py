@@ -4,11 +4,10 @@ import csv
 import json
 
 import numpy as np
-
-from dnncli.engine.callbacks import LambdaCallback
 import pytest
 
 from dnncli.config import validate
+from dnncli.engine.callbacks import LambdaCallback
 from dnncli.errors import DataError
 from dnncli.experiments.train import train
 from dnncli.runs import list_runs, load_npz
@@ -119,3 +118,28 @@ def test_softmax_and_standardized_data(tmp_path):
     spiral = train(validate({"data": {"name": "spiral"}, "model": {"hidden": [16]},
                              "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 30}}), tmp_path)
     assert load_npz(spiral.run_dir / "params.npz")["W2"].shape == (3, 16)
+
+
+def test_a_full_disk_is_one_line_exit_1_and_the_run_is_marked_failed(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        if ".history.csv" in self.name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = CliRunner().invoke(app, ["train", "configs/adam_moons.yaml", "--set", "training.epochs=20", "--out",
+                                      str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [f"error: no space left on device while writing {next(tmp_path.iterdir()) / 'history.csv'}"]
+    metrics = json.loads((next(tmp_path.iterdir()) / "metrics.json").read_text())
+    assert metrics["status"] == "failed" and "no space left" in metrics["message"]

@@ -12,8 +12,8 @@ import pytest
 from dnncli.config import load_config
 from dnncli.errors import ConfigError
 from dnncli.experiments.tune import TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, tune
-from dnncli.validation import Split, split_validation
 from dnncli.search import Param, narrow, parse_params, parse_space
+from dnncli.validation import Split, split_validation
 
 TINY = ["training.epochs=30", "data.n_samples=80", "data.n_test=40", "training.eval_every=10"]
 CONFIG = "configs/tune_moons.yaml"
@@ -304,3 +304,33 @@ def test_tpe_asks_small_rounds(tmp_path):
     assert round_size("tpe", 1) == 4 and len(result.rows) == 20
     stacks = [json.loads(p.read_text())["stack"] for p in result.out_dir.glob("trial-*/metrics.json")]
     assert stacks and all(1 <= s <= 4 for s in stacks)  # trained in groups of one round at most
+
+
+@pytest.mark.parametrize("content", [b"", b"not a journal at all\n\x00\x01", b"SQLite format 3\x00garbage" * 4])
+def test_resume_refuses_a_damaged_empty_or_foreign_study_and_leaves_it_alone(tmp_path, content):
+    from dnncli.errors import DnnError
+
+    folder = tmp_path / "t"
+    folder.mkdir()
+    name = "study.db" if content.startswith(b"SQLite") else "study.journal"
+    (folder / name).write_bytes(content)
+    with pytest.raises(DnnError, match=f"--resume .*{name}"):
+        tune(resume=folder, jobs=1)
+    assert (folder / name).read_bytes() == content  # resume never changes a file it cannot read
+    assert sorted(p.name for p in folder.iterdir()) == [name]
+
+
+def test_a_trial_whose_tell_never_happened_is_sampled_again(tmp_path):
+    """A result stored but not told (the process died between the two) counts as interrupted."""
+    from dnncli.experiments.tune import study as studies
+
+    first = tune(CONFIG, overrides=TINY, trials=3, stages=1, top=1, jobs=1, out=tmp_path, plots=False)
+    study = studies.load_study(first.out_dir)
+    trial = study.ask(study.trials[0].distributions)
+    trial.set_user_attr("result", {"status": "completed", "val_accuracy": 0.99})  # ... and then a kill -9
+    rows = studies.trial_rows(study, first.space)
+    assert [r["status"] for r in rows] == ["completed"] * 3 + ["running"]
+    again = tune(resume=first.out_dir, trials=4, jobs=1, plots=False)
+    statuses = [r["status"] for r in again.rows]
+    assert statuses[3] == "interrupted" and statuses.count("completed") == 4
+    assert again.best["val_accuracy"] != 0.99 or again.best["trial"] != 3

@@ -8,6 +8,18 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from dnncli.errors import DnnError
+
+
+class WriteError(DnnError):
+    """A file could not be written: exit 1, one line ("no space left on device while writing ...")."""
+
+    exit_code = 1
+
+    def __init__(self, path: Path, exc: OSError):
+        why = (exc.strerror or type(exc).__name__).lower()
+        super().__init__(f"{why} while writing {path}")
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -15,14 +27,18 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
     A reader never sees a half-written file: either the old one or the new one.
     On error the temporary file is removed and ``path`` is left untouched.
+    A write that fails (a full disk, a folder gone read-only) raises :class:`WriteError`, one
+    line naming the file, whatever the writer was.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        raise WriteError(path, exc) from None
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             tmp.unlink()
 
 

@@ -29,10 +29,10 @@ from dnncli.build import Built, build, build_dataset, build_network, build_optim
 from dnncli.config import RunConfig
 from dnncli.data import Dataset
 from dnncli.engine.network import Network
-from dnncli.errors import DnnError
 from dnncli.engine.optimizers import Composite
 from dnncli.engine.stack import StackedSeeding
 from dnncli.engine.training import History, fit, labels_of
+from dnncli.errors import DnnError
 from dnncli.status import Status
 from dnncli.validation import Split, split_validation
 

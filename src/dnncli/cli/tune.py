@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from dnncli.cli.common import BestSoFarBar, fmt, out_console, user_errors
+from dnncli.execution import capped_jobs
 
 
 def tune_command(
@@ -33,6 +34,9 @@ def tune_command(
     from dnncli.experiments.tune import tune
 
     with user_errors():
+        _, note = capped_jobs(jobs)
+        if note and not scheduler:
+            print(note, file=sys.stderr)
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "trials") as progress:
             result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,

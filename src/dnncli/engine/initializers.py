@@ -21,8 +21,8 @@ import zipfile
 
 import numpy as np
 
-from dnncli.engine.network import Layout
 from dnncli.constraints import Positive
+from dnncli.engine.network import Layout
 from dnncli.errors import DataError
 from dnncli.registry import Registry
 

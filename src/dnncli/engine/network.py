@@ -180,7 +180,7 @@ class Cache(list):
     ``work`` is the :class:`Workspace` whose buffers hold the Z_l and A_l of hidden layers.
     """
 
-    work: "Workspace"
+    work: Workspace
     bn: dict  # l -> BatchNormBuffers (Z_hat_l, inv_std_l, ...) for batch-normalized layers
 
 

@@ -145,6 +145,7 @@ def compare(
         except KeyboardInterrupt:
             interrupted = stop.interrupted()  # summarize what finished, then stop as interrupted
         finally:
+            stop.raising = False  # from here on a signal only marks the compare interrupted: the writes finish
             if scheduler:
                 pool.shutdown()
         for run, result in zip(runs, results):
@@ -167,6 +168,10 @@ def compare(
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
         images = _write_plots(out_dir, arms, by_arm, best_arm, datasets) if plots and not interrupted else []
+        if stop.stop_training and not interrupted:  # a signal during the plots: they finished, the status says so
+            interrupted = stop.interrupted()
+            public["status"] = str(Status.INTERRUPTED)
+            write_json(out_dir / "summary.json", public)
         write_text(out_dir / "report.md", compare_report(public, images, AXES.get(axis)))
     if interrupted:
         raise interrupted

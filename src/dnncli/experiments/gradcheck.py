@@ -17,7 +17,6 @@ not differentiable there; it is flagged and left out of the verdict instead of f
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -65,7 +64,7 @@ def _random_problem(sizes, activation, output, *, lambd=0.0, keep_prob=None, bat
     rng = np.random.default_rng(seed)
     network = Network(sizes, activation, output, lambd=lambd, keep_prob=keep_prob, batchnorm=batchnorm)
     theta = network.layout.initial()
-    for name, view in network.layout.views(theta).items():
+    for _name, view in network.layout.views(theta).items():
         view += rng.standard_normal(view.shape) * 0.5
     X = rng.standard_normal((sizes[0], m))
     classes = sizes[-1] if sizes[-1] > 1 else 2

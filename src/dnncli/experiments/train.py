@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from dnncli.build import build
 from dnncli.config import RunConfig
 from dnncli.experiments.signals import deferred_signals
-from dnncli.experiments.writing import start_run, write_run
+from dnncli.experiments.writing import base_metrics, start_run, write_run
+from dnncli.files import WriteError
 from dnncli.pipeline import RunResult, train_built
 from dnncli.runs import create_run_dir, write_metrics
 from dnncli.status import Status
@@ -38,12 +40,15 @@ def train(config: RunConfig, out: str | Path = "runs", *, command: list[str] | N
     """
     built = build(config)
     run_dir = create_run_dir(out, config.name)
-    metrics = start_run(run_dir, config, command)
+    metrics = base_metrics(config, command)
     with deferred_signals() as stop:
         try:
+            metrics = start_run(run_dir, config, command)
             result = train_built(config, built, [stop, *callbacks])
             metrics = write_run(run_dir, result, metrics, dataset=built.dataset, plots=plots)
         except BaseException as exc:  # leave a valid run directory whatever happened, then re-raise
-            write_metrics(run_dir, {**metrics, "status": str(Status.FAILED), "message": f"{type(exc).__name__}: {exc}"})
+            with contextlib.suppress(OSError, WriteError):  # a full disk may refuse this one too
+                write_metrics(run_dir, {**metrics, "status": str(Status.FAILED),
+                                        "message": f"{type(exc).__name__}: {exc}"})
             raise
     return TrainResult(run_dir, config, metrics, result, stop.signum if result.status == Status.INTERRUPTED else None)

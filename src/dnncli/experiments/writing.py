@@ -21,8 +21,8 @@ from dnncli.config import RunConfig
 from dnncli.data import Dataset
 from dnncli.files import write_text
 from dnncli.pipeline import RunResult
-from dnncli.report import run_report
 from dnncli.processes import process_marker
+from dnncli.report import run_report
 from dnncli.runs import PROCESS_KEY, save_npz, write_history_csv, write_metrics
 
 

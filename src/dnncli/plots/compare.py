@@ -9,8 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 
-from dnncli.plots.boundary import (BoundaryPanel, class_colors, draw_boundary, grid_limits, legend_handles, points,
-                                   predict_grid)
+from dnncli.plots.boundary import BoundaryPanel, class_colors, draw_boundary, grid_limits, legend_handles, points, predict_grid
 from dnncli.plots.curves import finite_mean_min_max, smooth_rows, thin, use_log_scale
 from dnncli.plots.style import arm_styles, label_log_axis, new_figure, wrap
 

@@ -156,7 +156,7 @@ def _search(study, base: RunConfig, space, settings, pool, stack, outcomes, prog
         if "baseline" not in study.user_attrs:
             trials.insert(0, (None, base))
 
-        def on_result(i: int, result: RunResult) -> None:
+        def on_result(i: int, result: RunResult, trials=trials) -> None:
             nonlocal done
             trial = trials[i][0]
             metrics = result.metrics()
