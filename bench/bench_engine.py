@@ -21,7 +21,7 @@ Contenders, all in one process, interleaved (every contender once per round), be
 Then batch norm against the plain network on configs/(batchnorm_)deep_sigmoid_moons.yaml.
 Targets (issue 16): course style/ours >= 7, ours/hand-tuned <= 1.15, batch norm/plain <= 1.5.
 
-    PYTHONPATH=src python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--bn-epochs 300] [--sklearn]
+    python bench/bench_engine.py [--epochs 10000] [--repeats 3] [--bn-epochs 300] [--sklearn]
 """
 
 from __future__ import annotations

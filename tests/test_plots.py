@@ -56,7 +56,7 @@ def test_cost_figure_goes_logarithmic_says_so_and_labels_enough_ticks():
     assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
     assert len(labelled_ticks(ax.yaxis)) >= 4  # 0.01 .. 1 labelled 1-2-5, not only 0.01 and 0.1
     assert "lr = 0.3" in ax.get_title()
-    assert legend_texts(ax.get_legend()) == ["train cost", "test cost"]
+    assert legend_texts(ax.get_legend()) == ["train cost (incl. any L2 term)", "test cost (cross-entropy, no L2)"]
 
 
 def test_cost_figure_legend_does_not_cover_the_curves():
@@ -82,7 +82,7 @@ def test_cost_figure_smooths_noisy_costs_and_shows_a_varying_learning_rate():
     cost = (0.69 * np.exp(-e / 2000) + 0.05) * np.exp(0.25 * np.random.default_rng(1).normal(size=e.size))
     fig = cost_figure(e, cost, learning_rate=0.1 / (1 + e // 1000))
     ax, ax_lr = fig.axes
-    assert legend_texts(ax.get_legend()) == ["train cost, raw", "train cost, mean of 101 epochs"]
+    assert legend_texts(ax.get_legend()) == ["train cost (incl. any L2 term), raw", "train cost (incl. any L2 term), mean of 101 epochs"]
     assert "learning" in ax_lr.get_ylabel() and ax_lr.get_xlabel() == "epoch"
 
 
@@ -98,7 +98,7 @@ def test_cost_figure_skips_non_finite_and_says_how_many(cost, skipped):
     from dnncli.plots import cost_figure
 
     (ax,) = cost_figure(np.arange(len(cost)), np.array(cost), learning_rate=0.0007).axes
-    assert legend_texts(ax.get_legend())[0] == f"train cost ({skipped} non-finite skipped)"
+    assert legend_texts(ax.get_legend())[0] == f"train cost (incl. any L2 term) ({skipped} non-finite skipped)"
 
 
 def test_long_titles_fit_in_the_figure():

@@ -14,7 +14,7 @@ import pytest
 from dnncli import execution
 from dnncli.errors import ConfigError, DnnError
 
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[1])  # the folder that holds the dnncli package
 
 
 def children_of(pid: int) -> list[int]:

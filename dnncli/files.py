@@ -11,13 +11,16 @@ from pathlib import Path
 from dnncli.errors import DnnError
 
 
-class WriteError(DnnError):
-    """A file could not be written: exit 1, one line ("no space left on device while writing ...")."""
+class WriteError(DnnError, OSError):
+    """A file could not be written: exit 1, one line ("no space left on device while writing ...").
+
+    Also an OSError, so code that expects the operating system's error still catches it.
+    """
 
     exit_code = 1
 
     def __init__(self, path: Path, exc: OSError):
-        why = (exc.strerror or type(exc).__name__).lower()
+        why = (exc.strerror or str(exc) or type(exc).__name__).lower()
         super().__init__(f"{why} while writing {path}")
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from dnncli.cli.common import EXIT_FAILED, BestSoFarBar, fmt, out_console, user_errors
-from dnncli.execution import capped_jobs
+from dnncli.cli.common import EXIT_FAILED, BestSoFarBar, fmt, out_console, say_capped_jobs, user_errors
 
 
 def compare_command(
@@ -28,9 +27,7 @@ def compare_command(
     from dnncli.experiments.compare import compare
 
     with user_errors():
-        _, note = capped_jobs(jobs)
-        if note and not scheduler:
-            print(note, file=sys.stderr)
+        say_capped_jobs(jobs, scheduler)
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,

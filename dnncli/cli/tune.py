@@ -8,8 +8,7 @@ from pathlib import Path
 
 import typer
 
-from dnncli.cli.common import BestSoFarBar, fmt, out_console, user_errors
-from dnncli.execution import capped_jobs
+from dnncli.cli.common import BestSoFarBar, fmt, out_console, say_capped_jobs, user_errors
 
 
 def tune_command(
@@ -25,7 +24,7 @@ def tune_command(
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run trials on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the tune directory is created."),
-    resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.db); --trials may raise the total."),
+    resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.journal); --trials may raise the total."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the best trials as JSON on stdout."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical reruns of each trial) instead of trials stacked in groups."),
@@ -34,9 +33,7 @@ def tune_command(
     from dnncli.experiments.tune import tune
 
     with user_errors():
-        _, note = capped_jobs(jobs)
-        if note and not scheduler:
-            print(note, file=sys.stderr)
+        say_capped_jobs(jobs, scheduler)
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "trials") as progress:
             result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,

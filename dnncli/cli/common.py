@@ -39,6 +39,15 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(getattr(exc, "exit_code", EXIT_INTERRUPTED)) from None
 
 
+def say_capped_jobs(jobs: int | None, scheduler: str | None) -> None:
+    """One stderr line when --jobs asks for more local workers than will be started."""
+    from dnncli.execution import capped_jobs
+
+    _, note = capped_jobs(jobs)
+    if note and not scheduler:
+        print(note, file=sys.stderr)
+
+
 def fmt(value: object, digits: int = 4) -> str:
     from dnncli.report import fmt as report_fmt
 

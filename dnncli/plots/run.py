@@ -47,7 +47,7 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
     else:
         ax, ax_lr = fig.subplots(), None
 
-    label = "train cost"
+    label = "train cost (incl. any L2 term)"
     if skipped := int((~ok).sum()):
         label += f" ({skipped} non-finite skipped)"
     smoothed, window = smooth_rows(y[None, :], log) if y.size else (y[None, :], None)
@@ -58,7 +58,7 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
         ax.plot(x, y, color="C0", lw=1.0 if x.size > 500 else 1.5, label=label,
                 marker="o" if x.size < 30 else None, ms=3)
     if tx.size:
-        ax.plot(tx, ty, color="C1", lw=1.2, marker="o", ms=3 if tx.size > 60 else 4, label="test cost")
+        ax.plot(tx, ty, color="C1", lw=1.2, marker="o", ms=3 if tx.size > 60 else 4, label="test cost (cross-entropy, no L2)")
     if not x.size:
         ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
     ax.set_ylabel("cost (log scale)" if log else "cost")
