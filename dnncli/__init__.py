@@ -2,24 +2,33 @@
 
 Python API (the CLI is a thin shell over it)::
 
-    from dnncli import load_config, train
+    from dnncli import load_config, train, compare, tune
     result = train(load_config("configs/adam_moons.yaml", ["training.epochs=500"]), out="runs")
     result.metrics["train_accuracy"], result.run_dir
+    compare(["gd", "momentum", "adam"], seeds=3).summary["verdict"]
 """
 
 __version__ = "0.1.0"
 
+# name -> (module, attribute), imported on first use: `import dnncli` stays cheap for `dnn --help`
+_EXPORTS = {
+    "load_config": ("dnncli.config", "load_config"),
+    "validate": ("dnncli.config", "validate"),
+    "train": ("dnncli.experiments.train", "train"),
+    "compare": ("dnncli.experiments.compare", "compare"),
+    "tune": ("dnncli.experiments.tune", "tune"),
+    "gradcheck": ("dnncli.experiments.gradcheck", "check"),
+    "run_configs": ("dnncli.pipeline", "run_configs"),
+}
 
-def __getattr__(name):  # lazy: `import dnncli` stays cheap for `dnn --help`
-    if name in ("load_config", "validate"):
-        from dnncli import config
 
-        return getattr(config, name)
-    if name == "train":
-        from dnncli.experiments.train import train
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'dnncli' has no attribute {name!r}")
+    import importlib
 
-        return train
-    raise AttributeError(name)
+    module, attribute = _EXPORTS[name]
+    return getattr(importlib.import_module(module), attribute)
 
 
-__all__ = ["__version__", "load_config", "validate", "train"]
+__all__ = ["__version__", *_EXPORTS]

@@ -123,3 +123,13 @@ def test_more_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
 def test_gradcheck_of_a_network_without_hidden_layers():
     proc = dnn("gradcheck", "--config", "configs/adam_moons.yaml", "--set", "model.hidden=[]")
     assert proc.returncode == 0 and "PASS" in proc.stdout
+
+
+def test_python_dash_m_dnncli_and_the_root_exports():
+    out = subprocess.run([sys.executable, "-m", "dnncli", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0 and "train" in out.stdout and "compare" in out.stdout
+    code = ("import sys, dnncli\nheavy = {'matplotlib', 'sklearn', 'optuna', 'dask'} & set(sys.modules)\n"
+            "from dnncli import train, compare, tune, gradcheck, load_config, run_configs\n"
+            "print(sorted(heavy), all(map(callable, (train, compare, tune, gradcheck, load_config, run_configs))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.split() == ["[]", "True"]

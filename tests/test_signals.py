@@ -95,3 +95,49 @@ def test_sigterm_on_a_tune_exits_143_and_says_how_to_resume(tmp_path):
     err = proc.stderr.read()
     assert "resume with: dnn tune --resume" in err and "Traceback" not in err
     assert (next(tmp_path.glob("*-tune-*")) / "trials.csv").is_file()
+
+
+def test_a_second_ctrl_c_during_the_final_writes_changes_nothing(tmp_path, monkeypatch):
+    """The first Ctrl-C stops training; a second one while the plots are drawn only lets the writes finish."""
+    from dnncli import plots
+    from dnncli.config import load_config
+    from dnncli.engine.callbacks import LambdaCallback
+    from dnncli.experiments.train import train
+
+    def first(epoch, logs):
+        if epoch == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    real = plots.plot_cost
+
+    def second(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_cost", second)
+    result = train(load_config(ROOT / "configs/adam_moons.yaml", ["training.epochs=1000"]), tmp_path,
+                   callbacks=[LambdaCallback(first)])
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    assert metrics["status"] == "interrupted" and metrics["epochs_run"] in (4, 5) and result.exit_signal == signal.SIGINT
+    for name in ("history.csv", "params.npz", "cost.png", "decision_boundary.png", "report.md"):
+        assert (result.run_dir / name).is_file(), name
+
+
+def test_ctrl_c_during_a_compares_plots_finishes_them_and_says_interrupted(tmp_path, monkeypatch):
+    from dnncli import plots
+    from dnncli.experiments.compare import compare
+
+    real = plots.plot_accuracy
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_accuracy", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        compare(["gd", "adam"], overrides=["training.epochs=20"], seeds=1, jobs=1, out=tmp_path)
+    out = next(tmp_path.iterdir())
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    for name in ("costs.png", "accuracy.png", "boundaries.png", "report.md"):
+        assert (out / name).is_file(), name
+    assert {json.loads(p.read_text())["status"] for p in out.glob("*/metrics.json")} == {"completed"}
