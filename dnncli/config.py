@@ -84,10 +84,22 @@ class RegularizationConfig(Section):
     batchnorm_epsilon: Annotated[float, Field(gt=0)] = 1e-5
 
 
+class EarlyStoppingConfig(Section):
+    """Keras' names: stop a model when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    monitor: Literal["val_cost", "val_accuracy", "cost"] = "val_cost"
+    patience: Annotated[int, Field(ge=1)] = 100
+    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    mode: Literal["auto", "min", "max"] = "auto"
+    restore_best: bool = True
+    start_from_epoch: Annotated[int, Field(ge=0)] = 0
+
+
 class TrainingConfig(Section):
     epochs: Annotated[int, Field(ge=1)] = 10000
     batch_size: Annotated[int, Field(ge=1)] | None = 64
     eval_every: Annotated[int, Field(ge=1)] = 100
+    early_stopping: EarlyStoppingConfig | None = None
 
 
 FIXED_SECTIONS: dict[str, type[BaseModel]] = {
@@ -97,7 +109,8 @@ FIXED_SECTIONS: dict[str, type[BaseModel]] = {
 }
 # section -> (registry, default name, extra keys that are not parameters of the entry)
 REGISTRY_SECTIONS: dict[str, tuple[Registry, str, dict[str, Any]]] = {
-    "data": (DATASETS, "moons", {"standardize": (bool, False)}),
+    "data": (DATASETS, "moons", {"standardize": (bool, False),
+                                 "validation": (Annotated[float, Field(ge=0, lt=1)], 0.0)}),
     "init": (INITIALIZERS, "he", {}),
     "optimizer": (OPTIMIZERS, "adam", {}),
     "schedule": (SCHEDULES, "constant", {}),
@@ -221,9 +234,7 @@ def _check(model: type[BaseModel], body: dict, prefix: str) -> BaseModel:
 def _as_config_error(exc: pydantic.ValidationError, model: type[BaseModel], prefix: str) -> ConfigError:
     errors = exc.errors(include_url=False)
     error = max(errors, key=lambda e: len(e["loc"]))  # the most specific branch of a union
-    loc = [str(part) for part in error["loc"]]
-    # drop pydantic's union branch names ("float", "list[...]") from the location
-    loc = [part for part in loc if part in model.model_fields or part.isdigit()] or loc[:1]
+    loc = _key_path(model, [str(part) for part in error["loc"]])
     key = ".".join([prefix, *loc])
     value = error.get("input")
     if error["type"] == "extra_forbidden":
@@ -233,7 +244,27 @@ def _as_config_error(exc: pydantic.ValidationError, model: type[BaseModel], pref
     return ConfigError(key, value, error["msg"].lower())
 
 
+def _key_path(model: type[BaseModel], loc: list[str]) -> list[str]:
+    """The location's field names and list indices, without pydantic's union branch names
+    ("float", "list[...]", "EarlyStoppingConfig"), descending into nested sections."""
+    path, current = [], model
+    for part in loc:
+        fields = getattr(current, "model_fields", {})
+        if part in fields:
+            path.append(part)
+            annotation = fields[part].annotation
+            nested = [a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
+            current = nested[0] if nested else None
+        elif part.isdigit():
+            path.append(part)
+    return path or loc[:1]
+
+
 def _check_cross_fields(config: RunConfig) -> None:
+    stopping = config.training.early_stopping
+    if stopping is not None and stopping.monitor.startswith("val_") and not config.data.validation:
+        raise ConfigError("training.early_stopping.monitor", stopping.monitor,
+                          "'cost', or a val_ monitor with a validation split: data.validation: 0.2")
     keep = config.regularization.keep_prob
     n_hidden = len(config.model.hidden)
     if isinstance(keep, list) and len(keep) != n_hidden:

@@ -102,6 +102,9 @@ class RunResult:
     stack: int = 1
     n_train: int | None = None
     n_validation: int | None = None
+    stopped_epoch: int | None = None  # early stopping: the epoch it stopped (None: it ran to the end)
+    best_epoch: int | None = None
+    restored_best: bool | None = None
     model: TrainedModel | None = None
     history: History | None = None
 
@@ -121,6 +124,8 @@ class RunResult:
         if self.n_validation:
             out.update(val_accuracy=self.val_accuracy, val_cost=self.val_cost,
                        n_train=self.n_train, n_validation=self.n_validation)
+        if self.restored_best is not None:
+            out.update(stopped_epoch=self.stopped_epoch, best_epoch=self.best_epoch, restored_best=self.restored_best)
         return out
 
 
@@ -184,31 +189,53 @@ def _train_group(task: GroupTask, callbacks) -> list[RunResult]:
 
     tune_malloc()
     configs = list(task.configs)
-    full = build_dataset(configs[0])
-    dataset, X_val, Y_val = (full, None, None) if task.validation is None else split_validation(full, task.validation)
+    dataset, X_val, Y_val = held_out(configs[0], task.validation)
     if len(configs) == 1:
         return [train_built(configs[0], build(configs[0], dataset), callbacks, X_val, Y_val)]
     order = sorted(range(len(configs)), key=lambda k: configs[k].optimizer.name)  # one block of rows per class
     network, theta, optimizer, schedule, seeding = build_stack([configs[k] for k in order], dataset)
-    result = _fit(configs[0], dataset, network, theta, optimizer, schedule, seeding, callbacks)
+    stopping = early_stopping(configs[0])
+    result = _fit(configs[0], dataset, network, theta, optimizer, schedule, seeding, [*callbacks, *stopping], X_val, Y_val)
     out: list[RunResult | None] = [None] * len(configs)
     for row, k in enumerate(order):
-        out[k] = member_result(configs[k], dataset, result.member(row), len(configs), X_val, Y_val)
+        out[k] = member_result(configs[k], dataset, result.member(row), len(configs), X_val, Y_val, stopping, row)
     return out
+
+
+def held_out(config: RunConfig, split: Split | None = None) -> tuple[Dataset, np.ndarray | None, np.ndarray | None]:
+    """The config's data as (training set without the validation examples, X_val, Y_val).
+
+    ``split`` (tune's) wins; else ``data.validation`` holds out that fraction, stratified and
+    seeded by 0 (the same examples for every run of the data, so runs of a stack share them).
+    """
+    full = build_dataset(config)
+    if split is None and config.data.validation:
+        split = Split(config.data.validation, 0)
+    return (full, None, None) if split is None else split_validation(full, split)
+
+
+def early_stopping(config: RunConfig) -> list:
+    """The config's early-stopping callback, as a list of none or one."""
+    from dnncli.engine.callbacks import EarlyStopping
+
+    settings = config.training.early_stopping
+    return [] if settings is None else [EarlyStopping(**settings.model_dump())]
 
 
 def train_built(config: RunConfig, built: Built, callbacks=(), X_val=None, Y_val=None) -> RunResult:
     """One model alone (theta (P,)): the path of ``dnn train`` and of every group of one."""
+    stopping = early_stopping(config)
     result = _fit(config, built.dataset, built.network, built.theta, built.optimizer, built.schedule,
-                  built.seeding, callbacks)
-    return member_result(config, built.dataset, result.member(0), 1, X_val, Y_val)
+                  built.seeding, [*callbacks, *stopping], X_val, Y_val)
+    return member_result(config, built.dataset, result.member(0), 1, X_val, Y_val, stopping, 0)
 
 
-def _fit(config: RunConfig, dataset: Dataset, network, theta, optimizer, schedule, seeding, callbacks):
+def _fit(config: RunConfig, dataset: Dataset, network, theta, optimizer, schedule, seeding, callbacks, X_val, Y_val):
     training = config.training
     return fit(network, theta, dataset.X_train, dataset.Y_train, optimizer=optimizer, schedule=schedule,
                epochs=training.epochs, batch_size=training.batch_size, seeding=seeding,
-               X_test=dataset.X_test, Y_test=dataset.Y_test, eval_every=training.eval_every, callbacks=callbacks)
+               X_test=dataset.X_test, Y_test=dataset.Y_test, eval_every=training.eval_every, callbacks=callbacks,
+               X_val=X_val, Y_val=Y_val)
 
 
 def build_stack(configs: list[RunConfig], dataset: Dataset):
@@ -231,7 +258,8 @@ def build_stack(configs: list[RunConfig], dataset: Dataset):
     return network, np.stack(thetas), optimizer, schedule, StackedSeeding(seedings)
 
 
-def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val=None, Y_val=None) -> RunResult:
+def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val=None, Y_val=None,
+                  stopping=(), row: int = 0) -> RunResult:
     """A member of a fit as a :class:`RunResult`, its metrics computed on its own network."""
     model = TrainedModel(build_network(config, dataset), member.theta, member.state)
     numbers: dict = {}
@@ -245,6 +273,10 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
     final = float(cost[-1]) if len(cost) and math.isfinite(cost[-1]) else None
     m = dataset.X_train.shape[-1]
     updates = member.epochs_run * math.ceil(m / (config.training.batch_size or m))
+    if stopping:
+        es = stopping[0]
+        numbers.update(stopped_epoch=es.stopped_epoch[row], best_epoch=es.best_epoch[row],
+                       restored_best=es.restored_best[row])
     message = member.message
     if member.status == Status.DIVERGED:
         message += ": try a smaller optimizer.learning_rate or a smaller init scale"

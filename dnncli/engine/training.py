@@ -46,6 +46,8 @@ class History:
     train_accuracy: np.ndarray
     test_cost: np.ndarray
     test_accuracy: np.ndarray
+    val_cost: np.ndarray | None = None  # with a validation set
+    val_accuracy: np.ndarray | None = None
 
     @property
     def epochs(self) -> np.ndarray:
@@ -57,7 +59,9 @@ class History:
         keep = self.eval_epochs < n
         return History(self.cost[:n, k].copy(), self.learning_rate[:n, k].copy(), self.eval_epochs[keep].copy(),
                        self.train_accuracy[keep, k].copy(), self.test_cost[keep, k].copy(),
-                       self.test_accuracy[keep, k].copy())
+                       self.test_accuracy[keep, k].copy(),
+                       None if self.val_cost is None else self.val_cost[keep, k].copy(),
+                       None if self.val_accuracy is None else self.val_accuracy[keep, k].copy())
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ def fit(
     Y_test: np.ndarray | None = None,
     eval_every: int = 100,
     callbacks=(),
+    X_val: np.ndarray | None = None,
+    Y_val: np.ndarray | None = None,
 ) -> FitResult:
     """Train ``theta`` (modified in place) and return the result with its history.
 
@@ -142,8 +148,9 @@ def fit(
     optimizer.init_state(theta)
     lr0 = optimizer.learning_rate
     dropout = network.keep_prob is not None
-    labels, test_labels = labels_of(Y), (labels_of(Y_test) if Y_test is not None else None)
+    labels = labels_of(Y)
     callbacks = list(callbacks)
+    every_epoch = any(getattr(cb, "evaluate_every_epoch", False) for cb in callbacks)  # e.g. early stopping
     for cb in callbacks:
         cb.on_train_begin(K)
 
@@ -156,17 +163,22 @@ def fit(
     limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
     frozen: dict[int, np.ndarray] = {}  # model -> its parameters when it was frozen
     frozen_state: dict[int, dict] = {}
-    evals: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+    evals: list[tuple] = []  # (epoch, train acc, test cost, test acc, val cost, val acc), each (K,)
 
-    def evaluate(e: int) -> None:
-        train_acc = accuracy(network, params, X, labels)
-        if X_test is None:
-            test_cost = test_acc = np.full(K, np.nan)
-        else:
-            A, cache = network.forward(params, X_test)  # the test cost is the cross-entropy, without L2
-            test_cost = network.loss_sum(A, cache, Y_test) / X_test.shape[-1]
-            test_acc = np.mean(network.output.predict(A) == test_labels, axis=-1)
-        rows = [np.array(v, dtype=float).reshape(K) for v in (train_acc, test_cost, test_acc)]
+    def held_out(Xh, Yh):
+        """(cost, accuracy) per model on held-out data: the cross-entropy, without the L2 term."""
+        if Xh is None:
+            return np.full(K, np.nan), np.full(K, np.nan)
+        A, cache = network.forward(params, Xh)
+        return network.loss_sum(A, cache, Yh) / Xh.shape[-1], np.mean(network.output.predict(A) == labels_of(Yh), axis=-1)
+
+    nothing = (np.full(K, np.nan),) * 3
+
+    def evaluate(e: int, full: bool = True) -> None:
+        """Record the evaluations of epoch e (only the validation set's when not ``full``)."""
+        rows = [*((accuracy(network, params, X, labels), *held_out(X_test, Y_test)) if full else nothing),
+                *held_out(X_val, Y_val)]
+        rows = [np.array(v, dtype=float).reshape(K) for v in rows]
         for row in rows:
             row[~active] = np.nan
         evals.append((e, *rows))
@@ -222,13 +234,16 @@ def fit(
                     freeze(k, epoch)  # the diverged epoch does not count as run
                 if not active.any():
                     break
-                evaluated = (epoch + 1) % eval_every == 0 or epoch == epochs - 1
+                scheduled = (epoch + 1) % eval_every == 0 or epoch == epochs - 1
+                evaluated = scheduled or every_epoch
                 if evaluated:
-                    evaluate(epoch)
+                    evaluate(epoch, full=scheduled)
                 if callbacks:
-                    logs = {"cost": row, "learning_rate": rates[epoch], "active": active}
+                    logs = {"cost": row, "learning_rate": rates[epoch], "active": active, "theta": theta,
+                            "state": network.state}
                     if evaluated:
-                        _, logs["train_accuracy"], logs["test_cost"], logs["test_accuracy"] = evals[-1]
+                        (_, logs["train_accuracy"], logs["test_cost"], logs["test_accuracy"], logs["val_cost"],
+                         logs["val_accuracy"]) = evals[-1]
                     stop = np.zeros(K, dtype=bool)
                     for cb in callbacks:
                         asked = cb.on_epoch_end(epoch, logs)
@@ -236,7 +251,9 @@ def fit(
                             stop |= np.broadcast_to(np.asarray(asked, dtype=bool), (K,))
                     stop &= active
                     if stop.any():
-                        if not evaluated:
+                        if not scheduled:  # a full evaluation at the epoch a model stops
+                            if evaluated:
+                                evals.pop()
                             evaluate(epoch)
                         for k in np.flatnonzero(stop):
                             freeze(k, epoch + 1)
@@ -266,8 +283,13 @@ def fit(
             else:
                 state[name] = a
     n = epoch + 1  # the last epoch with a cost (a diverged one included; an interrupted one not)
+    for cb in callbacks:  # e.g. early stopping puts back each model's best parameters
+        if hasattr(cb, "on_train_end"):
+            cb.on_train_end(theta, state)
     ev_epochs = np.array([e[0] for e in evals], dtype=int)
-    ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3)]
+    ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3, 4, 5)]
+    if X_val is None:
+        ev[3] = ev[4] = None
     history = History(costs[:n], rates[:n], ev_epochs, *ev)
     return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
                      time.perf_counter() - start, state)

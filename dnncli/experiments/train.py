@@ -11,7 +11,7 @@ from dnncli.config import RunConfig
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.writing import base_metrics, start_run, write_run
 from dnncli.files import WriteError
-from dnncli.pipeline import RunResult, train_built
+from dnncli.pipeline import RunResult, held_out, train_built
 from dnncli.runs import create_run_dir, write_metrics
 from dnncli.status import Status
 
@@ -27,7 +27,8 @@ class TrainResult:
 
 def execute(config: RunConfig, callbacks=()) -> RunResult:
     """Build and fit one config in memory (no files)."""
-    return train_built(config, build(config), callbacks)
+    dataset, X_val, Y_val = held_out(config)
+    return train_built(config, build(config, dataset), callbacks, X_val, Y_val)
 
 
 def train(config: RunConfig, out: str | Path = "runs", *, command: list[str] | None = None, callbacks=(),
@@ -38,13 +39,14 @@ def train(config: RunConfig, out: str | Path = "runs", *, command: list[str] | N
     run directory exists, every outcome leaves it with a status in metrics.json. Ctrl-C and
     SIGTERM stop after the current step; the files are written, status ``interrupted``.
     """
-    built = build(config)
+    dataset, X_val, Y_val = held_out(config)  # the validation examples (data.validation) are not trained on
+    built = build(config, dataset)
     run_dir = create_run_dir(out, config.name)
     metrics = base_metrics(config, command)
     with deferred_signals() as stop:
         try:
             metrics = start_run(run_dir, config, command)
-            result = train_built(config, built, [stop, *callbacks])
+            result = train_built(config, built, [stop, *callbacks], X_val, Y_val)
             metrics = write_run(run_dir, result, metrics, dataset=built.dataset, plots=plots)
         except BaseException as exc:  # leave a valid run directory whatever happened, then re-raise
             with contextlib.suppress(OSError, WriteError):  # a full disk may refuse this one too

@@ -77,6 +77,9 @@ def history_rows(h) -> list[dict]:
             "test_cost": "" if i is None else _csv(h.test_cost[i]),
             "test_accuracy": "" if i is None else _csv(h.test_accuracy[i]),
         })
+        if h.val_cost is not None:
+            rows[-1]["val_cost"] = "" if i is None else _csv(h.val_cost[i])
+            rows[-1]["val_accuracy"] = "" if i is None else _csv(h.val_accuracy[i])
     return rows
 
 
@@ -89,10 +92,13 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
 
     h, name = result.history, metrics["name"]
     has_test = bool(np.any(np.isfinite(h.test_cost)))
+    has_val = h.val_cost is not None and bool(np.any(np.isfinite(h.val_cost)))
     plots.plot_cost(
         run_dir / "cost.png", h.epochs, h.cost,
         test_epochs=h.eval_epochs if has_test else None, test_cost=h.test_cost if has_test else None,
         learning_rate=h.learning_rate, title=f"{name}: cost ({metrics['status']})",
+        val_epochs=h.eval_epochs if has_val else None, val_cost=h.val_cost if has_val else None,
+        best_epoch=result.best_epoch if result.restored_best else None,
     )
     images = ["cost.png"]
     model = result.model

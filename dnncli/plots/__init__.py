@@ -38,13 +38,13 @@ Path = str | os.PathLike
 
 
 def plot_cost(path: Path, epochs, cost, *, test_epochs=None, test_cost=None, learning_rate=None,
-              title: str = "") -> None:
-    """``cost_figure(...)`` saved to ``path``."""
+              title: str = "", **more) -> None:
+    """``cost_figure(...)`` saved to ``path`` (``more``: its validation and best-epoch arguments)."""
     from dnncli.plots.run import cost_figure
     from dnncli.plots.style import save
 
     save(cost_figure(epochs, cost, test_epochs=test_epochs, test_cost=test_cost, learning_rate=learning_rate,
-                     title=title), path)
+                     title=title, **more), path)
 
 
 def plot_decision_boundary(path: Path, predict: Callable, X_train, labels_train, *, X_test=None, labels_test=None,

@@ -15,14 +15,16 @@ COST_FIGSIZE = (7.0, 4.5)
 BOUNDARY_FIGSIZE = (7.0, 5.0)
 
 
-def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate=None, title: str = "") -> Figure:
+def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate=None, title: str = "",
+                val_epochs=None, val_cost=None, best_epoch: int | None = None) -> Figure:
     """The cost per epoch (and sparse test-cost points) of one run.
 
     Non-finite costs (a diverged run, a first cost of inf) are skipped and counted in the
     legend. The y axis is logarithmic when the finite costs span more than 1.5 decades,
     and its label says so. A noisy long curve (mini-batches) is drawn faintly with its
     moving average on top. A varying ``learning_rate`` (one value per epoch) gets a small
-    panel below; a constant one is named in the title.
+    panel below; a constant one is named in the title. A validation curve (``val_cost``) is drawn
+    in green, and ``best_epoch`` (early stopping's) is marked with a dashed line.
     """
     epochs = np.asarray(epochs, dtype=float)
     cost = np.asarray(cost, dtype=float)
@@ -32,7 +34,11 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
     if test_epochs is not None and test_cost is not None:
         tx, ty = np.asarray(test_epochs, dtype=float), np.asarray(test_cost, dtype=float)
         tx, ty = tx[np.isfinite(ty)], ty[np.isfinite(ty)]
-    shown = np.concatenate([y, ty])
+    vx = vy = np.zeros(0)
+    if val_epochs is not None and val_cost is not None:
+        vx, vy = np.asarray(val_epochs, dtype=float), np.asarray(val_cost, dtype=float)
+        vx, vy = vx[np.isfinite(vy)], vy[np.isfinite(vy)]
+    shown = np.concatenate([y, ty, vy])
     log = use_log_scale(shown)
 
     lr = None if learning_rate is None else np.asarray(learning_rate, dtype=float).ravel()
@@ -59,6 +65,10 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
                 marker="o" if x.size < 30 else None, ms=3)
     if tx.size:
         ax.plot(tx, ty, color="C1", lw=1.2, marker="o", ms=3 if tx.size > 60 else 4, label="test cost (cross-entropy, no L2)")
+    if vx.size:
+        ax.plot(vx, vy, color="C2", lw=1.2, label="validation cost (cross-entropy, no L2)")
+    if best_epoch is not None:
+        ax.axvline(best_epoch, color="0.3", ls="--", lw=1.0, label=f"best epoch ({best_epoch}), weights restored")
     if not x.size:
         ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
     ax.set_ylabel("cost (log scale)" if log else "cost")
