@@ -171,3 +171,12 @@ def test_jobs_above_the_cores_are_capped_and_the_command_says_so(tmp_path):
                                       "--set", "training.epochs=5", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert f"--jobs {jobs}: using {os.cpu_count()} worker process" in result.output
+
+
+def test_a_tie_is_called_a_tie():
+    def run(seed, acc):
+        return {"seed": seed, "status": "completed", "train_accuracy": acc, "test_accuracy": acc, "final_cost": 0.3,
+                "seconds": 1.0, "dir": "x"}
+
+    best, verdict = pick_best(summarize("x", {"a": [run(0, 0.878), run(1, 0.878)], "b": [run(0, 0.878), run(1, 0.878)]}))
+    assert verdict == f"{best} and {'b' if best == 'a' else 'a'} tie in mean test accuracy (0.8780): not a clear difference"

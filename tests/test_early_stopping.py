@@ -80,3 +80,37 @@ def test_the_shipped_config_stops_early(tmp_path):
     result = train(load_config("configs/early_stopping_overfit_moons.yaml"), tmp_path, plots=False)
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert metrics["stopped_epoch"] is not None and metrics["restored_best"] and metrics["test_accuracy"] > 0.85
+
+
+def test_the_vanishing_gradient_shows_in_history_and_gradients_png(tmp_path):
+    """deep_sigmoid_moons: the first layer's gradient orders of magnitude below the last's; batch norm closes it."""
+    ratios = {}
+    for name in ("deep_sigmoid_moons", "batchnorm_deep_sigmoid_moons"):
+        result = train(load_config(f"configs/{name}.yaml", ["training.epochs=100"]), tmp_path)
+        rows = list(csv.DictReader((result.run_dir / "history.csv").open()))
+        columns = [c for c in rows[0] if c.startswith("grad_norm_W")]
+        assert columns == [f"grad_norm_W{l}" for l in range(1, 10)] and len(rows) == 100
+        norms = np.array([[float(r[c]) for c in columns] for r in rows])
+        ratios[name] = np.median(norms[:, 0] / norms[:, -1])
+        for image in ("gradients.png", "accuracy.png"):
+            assert (result.run_dir / image).read_bytes()[:4] == b"\x89PNG"
+    assert ratios["deep_sigmoid_moons"] < 1e-3 and ratios["batchnorm_deep_sigmoid_moons"] > 0.05
+
+
+def test_gradient_norms_are_the_norms_of_dW():
+    """One full-batch epoch of GD: the recorded ||dW_l|| is the Frobenius norm of the gradient backward gives."""
+    from dnncli.build import build
+    from dnncli.engine.training import fit
+
+    config = validate({"model": {"hidden": [4, 3]}, "optimizer": {"name": "gd", "learning_rate": 0.1},
+                       "training": {"epochs": 1, "batch_size": None}})
+    built = build(config)
+    network, theta = built.network, built.theta.copy()
+    params = network.layout.split(theta)
+    grads_vector = np.zeros_like(theta)
+    _, cache = network.forward(params, built.dataset.X_train, training=True)
+    network.backward(params, network.layout.split(grads_vector), cache, built.dataset.Y_train)
+    expected = [np.linalg.norm(network.layout.views(grads_vector)[f"W{l}"]) for l in (1, 2, 3)]
+    result = fit(network, built.theta, built.dataset.X_train, built.dataset.Y_train, optimizer=built.optimizer,
+                 schedule=built.schedule, epochs=1, batch_size=None, seeding=built.seeding)
+    np.testing.assert_allclose(result.member(0).history.grad_norm[0], expected, rtol=1e-12)

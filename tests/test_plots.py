@@ -183,3 +183,17 @@ def test_no_partial_file_when_saving_fails(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         plot_cost(tmp_path / "cost.png", np.arange(3), np.array([1.0, 0.5, 0.2]))
     assert_only(tmp_path)
+
+
+def test_gradient_and_accuracy_figures_say_what_they_show():
+    from dnncli.plots.run import accuracy_curves_figure, gradients_figure
+
+    norms = np.array([[1e-6 * 0.99**e, 1e-3, 1e-1] for e in range(300)])
+    fig = gradients_figure(np.arange(300), norms, title="deep: gradient norm per layer")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
+    assert legend_texts(ax.get_legend()) == ["layer 1: ||dW1||", "layer 2: ||dW2||", "layer 3: ||dW3||"]
+    fig = accuracy_curves_figure([99, 199], [0.8, 0.9], test=[0.7, 0.85], validation=[0.75, np.nan], title="acc")
+    ax = fig.axes[0]
+    assert legend_texts(ax.get_legend()) == ["train", "validation", "test"]
+    assert ax.get_ylim()[1] == pytest.approx(1.02) and ax.get_xlabel() == "epoch"

@@ -48,6 +48,7 @@ class History:
     test_accuracy: np.ndarray
     val_cost: np.ndarray | None = None  # with a validation set
     val_accuracy: np.ndarray | None = None
+    grad_norm: np.ndarray | None = None  # ||dW_l|| of each epoch's last mini-batch: (epochs, K, L), one member (epochs, L)
 
     @property
     def epochs(self) -> np.ndarray:
@@ -61,7 +62,8 @@ class History:
                        self.train_accuracy[keep, k].copy(), self.test_cost[keep, k].copy(),
                        self.test_accuracy[keep, k].copy(),
                        None if self.val_cost is None else self.val_cost[keep, k].copy(),
-                       None if self.val_accuracy is None else self.val_accuracy[keep, k].copy())
+                       None if self.val_accuracy is None else self.val_accuracy[keep, k].copy(),
+                       None if self.grad_norm is None else self.grad_norm[:n, k].copy())
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,8 @@ def fit(
         cb.on_train_begin(K)
 
     costs, rates = np.full((epochs, K), np.nan), np.full((epochs, K), np.nan)
+    # ||dW_l|| per epoch: the vanishing-gradient view (dW_l are the rows above the bias row of each block)
+    norms, dW_blocks = np.full((epochs, K, network.L), np.nan), [grads.WbT[l][..., :-1, :] for l in range(1, network.L + 1)]
     status, message = [Status.COMPLETED] * K, [""] * K
     epochs_run = [0] * K
     active = np.ones(K, dtype=bool)
@@ -229,6 +233,11 @@ def fit(
                     c = float(cost)
                     costs[epoch, 0], rates[epoch, 0], row = c, learning_rate, costs[epoch]
                     diverged = () if math.isfinite(c) and c <= limit0 else (0,)
+                if stacked:
+                    for j, dW in enumerate(dW_blocks):
+                        norms[epoch, :, j] = np.einsum("kij,kij->k", dW, dW)
+                else:
+                    norms[epoch, 0] = [np.vdot(dW, dW) for dW in dW_blocks]  # squared; the root is taken once, below
                 for k in diverged:
                     status[k], message[k] = Status.DIVERGED, f"cost became {row[k]:.6g} at epoch {epoch}"
                     freeze(k, epoch)  # the diverged epoch does not count as run
@@ -290,7 +299,8 @@ def fit(
     ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3, 4, 5)]
     if X_val is None:
         ev[3] = ev[4] = None
-    history = History(costs[:n], rates[:n], ev_epochs, *ev)
+    with np.errstate(invalid="ignore"):
+        history = History(costs[:n], rates[:n], ev_epochs, *ev, grad_norm=np.sqrt(norms[:n]))
     return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
                      time.perf_counter() - start, state)
 

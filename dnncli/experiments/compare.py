@@ -248,6 +248,8 @@ def pick_best(summary: dict) -> tuple[str | None, str]:
     gap = b["mean"] - r["mean"]
     spread = max(b["std"], r["std"])
     label = metric.replace("_", " ")
+    if abs(gap) < 5e-5:  # equal to the digits shown
+        return best, f"{best} and {runner} tie in mean {label} ({b['mean']:.4f}): not a clear difference"
     if gap <= spread + 1e-12:  # equal up to rounding counts as within
         return best, (f"{best} leads {runner} by {gap:.4f} in mean {label}, within the seed spread "
                       f"(std up to {spread:.4f}): not a clear difference")
@@ -279,7 +281,7 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
         for i, h in enumerate(histories):
             rows[i, : len(h)] = h
         curves[arm.name] = rows
-    plots.plot_compare_costs(out_dir / "costs.png", curves, title=f"compare {', '.join(curves)}: cost per epoch")
+    plots.plot_compare_costs(out_dir / "costs.png", curves, title=f"compare {', '.join(curves)}: train cost per epoch (incl. any L2 term)")
     images = ["costs.png"]
 
     def per_seed(key):

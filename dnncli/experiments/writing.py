@@ -80,6 +80,9 @@ def history_rows(h) -> list[dict]:
         if h.val_cost is not None:
             rows[-1]["val_cost"] = "" if i is None else _csv(h.val_cost[i])
             rows[-1]["val_accuracy"] = "" if i is None else _csv(h.val_accuracy[i])
+        if h.grad_norm is not None:
+            for j, value in enumerate(h.grad_norm[epoch]):
+                rows[-1][f"grad_norm_W{j + 1}"] = _csv(value)
     return rows
 
 
@@ -101,6 +104,17 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
         best_epoch=result.best_epoch if result.restored_best else None,
     )
     images = ["cost.png"]
+    from dnncli.plots.run import accuracy_curves_figure, gradients_figure
+    from dnncli.plots.style import save
+
+    if np.any(np.isfinite(h.train_accuracy)):
+        save(accuracy_curves_figure(h.eval_epochs, h.train_accuracy, test=h.test_accuracy if has_test else None,
+                                    validation=h.val_accuracy, title=f"{name}: accuracy ({metrics['status']})"),
+             run_dir / "accuracy.png")
+        images.append("accuracy.png")
+    if h.grad_norm is not None and np.any(np.isfinite(h.grad_norm)):
+        save(gradients_figure(h.epochs, h.grad_norm, title=f"{name}: gradient norm per layer"), run_dir / "gradients.png")
+        images.append("gradients.png")
     model = result.model
     if dataset is not None and dataset.n_features == 2 and model is not None and model.finite:
         acc = f"train {metrics['train_accuracy']:.4f}"

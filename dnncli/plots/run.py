@@ -1,4 +1,5 @@
-"""The plots of one training run: the cost per epoch and the 2-D decision boundary."""
+"""The plots of one training run: the cost per epoch, the accuracies, the gradient norms per
+layer, and the 2-D decision boundary."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from matplotlib.figure import Figure
 
 from dnncli.plots.boundary import class_colors, draw_boundary, grid_limits, legend_handles, points, predict_grid
 from dnncli.plots.curves import smooth_rows, use_log_scale
-from dnncli.plots.style import label_log_axis, new_figure, wrap
+from dnncli.plots.style import label_log_axis, new_figure, qualitative_colors, wrap
 
 COST_FIGSIZE = (7.0, 4.5)
 BOUNDARY_FIGSIZE = (7.0, 5.0)
@@ -111,4 +112,48 @@ def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(wrap(title or "decision boundary", BOUNDARY_FIGSIZE[0] - 0.4, fontsize=12))
+    return fig
+
+
+def accuracy_curves_figure(epochs, train, *, test=None, validation=None, title: str = "") -> Figure:
+    """Train (and validation, test) accuracy at the evaluated epochs of one run."""
+    fig = new_figure(COST_FIGSIZE)
+    ax = fig.subplots()
+    for values, label, color in ((train, "train", "C0"), (validation, "validation", "C2"), (test, "test", "C1")):
+        if values is None:
+            continue
+        x, y = np.asarray(epochs, dtype=float), np.asarray(values, dtype=float)
+        ok = np.isfinite(y)
+        if ok.any():
+            ax.plot(x[ok], y[ok], color=color, lw=1.4, marker="o" if ok.sum() < 40 else None, ms=3, label=label)
+    ax.set_ylim(min(0.45, ax.get_ylim()[0]), 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("accuracy")
+    ax.grid(True, alpha=0.4)
+    ax.set_title(wrap(title or "accuracy", COST_FIGSIZE[0] - 0.4, fontsize=12))
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
+    return fig
+
+
+def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
+    """||dW_l|| per layer and epoch on a log axis: vanishing gradients show as a fan of lines."""
+    fig = new_figure(COST_FIGSIZE)
+    ax = fig.subplots()
+    norms = np.asarray(grad_norm, dtype=float)
+    x = np.asarray(epochs, dtype=float)[: len(norms)]
+    layers = norms.shape[1] if norms.ndim == 2 else 0
+    colors = qualitative_colors(layers)
+    for j in range(layers):
+        y = norms[:, j]
+        ok = np.isfinite(y) & (y > 0)
+        if ok.any():
+            smoothed, _ = smooth_rows(y[ok][None, :], True)
+            ax.plot(x[ok], smoothed[0], color=colors[j], lw=1.4, label=f"layer {j + 1}: ||dW{j + 1}||")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("gradient norm (log scale)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.set_title(wrap(title or "gradient norm per layer", COST_FIGSIZE[0] - 0.4, fontsize=12))
+    if ax.get_lines():
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small", ncol=min(layers, 5), frameon=False)
     return fig
