@@ -183,6 +183,15 @@ class RunConfig:
 
 
 # -- validation -----------------------------------------------------------------
+def check_name(name: Any, key: str = "name") -> str:
+    """A run name: safe as a folder name (``name:`` in a config, ``--name`` on the command line)."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
+        raise ConfigError(key, name, "letters, digits, '_', '-' and '.', not starting with '.' or '-'")
+    if len(name) > MAX_NAME:
+        raise ConfigError(key, name, f"at most {MAX_NAME} characters (it has {len(name)})")
+    return name
+
+
 def validate(raw: Any, default_name: str = "run") -> RunConfig:
     """Validate a raw mapping (as read from YAML) into a :class:`RunConfig`."""
     if raw is None:
@@ -192,11 +201,7 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
     for key in raw:
         if key not in TOP_KEYS and key != "search":  # search: is read by `dnn tune`; train trains the config as written
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
-    name = raw.get("name", default_name)
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
-        raise ConfigError("name", name, "letters, digits, '_', '-' and '.', not starting with '.' or '-'")
-    if len(name) > MAX_NAME:
-        raise ConfigError("name", name, f"at most {MAX_NAME} characters (it has {len(name)})")
+    name = check_name(raw.get("name", default_name))
     seed = raw.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32 - 1:
         raise ConfigError("seed", seed, "an integer from 0 to 4294967294")

@@ -133,3 +133,25 @@ def test_python_dash_m_dnncli_and_the_root_exports():
             "print(sorted(heavy), all(map(callable, (train, compare, tune, gradcheck, load_config, run_configs))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["[]", "True"]
+
+
+def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--name", "gd_try",
+                                 "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--set", "training.epochs=5", "--name", "first",
+                                 "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["tune", "configs/tune_moons.yaml", "--set", "training.epochs=5", "--trials", "2",
+                                 "--stages", "1", "--jobs", "1", "--name", "lr_search", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name.split("-", 2)[2] for p in tmp_path.iterdir())
+    assert names == ["compare-first", "gd_try", "tune-lr_search"]
+    assert json.loads(next(tmp_path.glob("*-gd_try/metrics.json")).read_text())["name"] == "gd_try"
+    bad = runner.invoke(app, ["train", "configs/adam_moons.yaml", "--name", "../escape", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "--name" in bad.output and "Traceback" not in bad.output

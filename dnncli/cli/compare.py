@@ -19,6 +19,7 @@ def compare_command(
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the compare directory is created."),
+    name: str | None = typer.Option(None, "--name", help="Name the compare directory (default: the axis)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
@@ -31,7 +32,7 @@ def compare_command(
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
-                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack)
+                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:

@@ -17,17 +17,20 @@ def train_command(
     set_: list[str] = typer.Option([], "--set", help="Override a key: --set optimizer.learning_rate=0.001 (value parsed as YAML). Repeatable."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the run directory is created."),
     seed: int | None = typer.Option(None, "--seed", help="Override the config's seed."),
+    name: str | None = typer.Option(None, "--name", help="Name the run (its directory and tables) instead of the config's name."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON on stdout."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (every default filled in) and exit."),
 ) -> None:
     """Train a network from a YAML config and write a run directory."""
-    from dnncli.config import load_config
+    from dnncli.config import check_name, load_config, validate
     from dnncli.experiments.train import train
 
     with user_errors():
         overrides = list(set_) + ([f"seed={seed}"] if seed is not None else [])
         cfg = load_config(config, overrides)
+        if name is not None:
+            cfg = validate({**cfg.to_dict(), "name": check_name(name, "--name")})
         if print_config:
             sys.stdout.write(cfg.to_yaml())
             return

@@ -24,19 +24,22 @@ def tune_command(
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run trials on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the tune directory is created."),
+    name: str | None = typer.Option(None, "--name", help="Name the tune (its directory and best.yaml) instead of the config's name."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.journal); --trials may raise the total."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the best trials as JSON on stdout."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical reruns of each trial) instead of trials stacked in groups."),
 ) -> None:
     """Search hyperparameters: random on the right scale, coarse to fine, trials in parallel."""
+    from dnncli.config import check_name
     from dnncli.experiments.tune import tune
 
     with user_errors():
         say_capped_jobs(jobs, scheduler)
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "trials") as progress:
-            result = tune(config, params=list(param), overrides=list(set_), trials=trials, stages=stages,
+            named = [f"name={json.dumps(check_name(name, '--name'))}"] if name else []
+            result = tune(config, params=list(param), overrides=list(set_) + named, trials=trials, stages=stages,
                           validation=validation, metric=metric, sampler=sampler, top=top, jobs=jobs, scheduler=scheduler, out=out,
                           resume=resume, command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack)
     if as_json:

@@ -11,7 +11,7 @@ import numpy as np
 
 from dnncli import execution, pipeline
 from dnncli.build import build, build_dataset
-from dnncli.config import RunConfig, apply_overrides, load_config, read_yaml, validate
+from dnncli.config import RunConfig, apply_overrides, check_name, load_config, read_yaml, validate
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError, choice_hint
 from dnncli.experiments.signals import deferred_signals
@@ -101,6 +101,7 @@ def compare(
     progress: Callable[[int, int, str], None] | None = None,
     plots: bool = True,
     stack: bool = True,
+    name: str | None = None,
 ) -> CompareResult:
     """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
 
@@ -110,11 +111,13 @@ def compare(
     """
     if seeds < 1:
         raise ConfigError("--seeds", seeds, "at least 1")
+    if name is not None:
+        check_name(name, "--name")
     axis, arms = resolve_arms(list(names), base, list(overrides))
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
         build(arm.config)
     pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
-    out_dir = create_run_dir(out, axis, kind="compare")
+    out_dir = create_run_dir(out, name or axis, kind="compare")
     runs = [Run(arm.name, config, out_dir / f"{_safe(arm.name)}-seed{config.seed}")
             for arm in arms for config in (with_seed(arm.config, arm.config.seed + k) for k in range(seeds))]
     metrics = {}
