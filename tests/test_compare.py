@@ -180,3 +180,29 @@ def test_a_tie_is_called_a_tie():
 
     best, verdict = pick_best(summarize("x", {"a": [run(0, 0.878), run(1, 0.878)], "b": [run(0, 0.878), run(1, 0.878)]}))
     assert verdict == f"{best} and {'b' if best == 'a' else 'a'} tie in mean test accuracy (0.8780): not a clear difference"
+
+
+def test_a_full_disk_during_a_compare_is_one_line_and_marks_it_failed(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    real = Path.write_text
+
+    def full(self, text, *args, **kwargs):
+        if ".history.csv" in self.name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(self, text, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", full)
+    result = CliRunner().invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--jobs", "1", "--set", "training.epochs=5",
+                                      "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: no space left on device while writing") and "history.csv" in lines[0]
+    out = next(tmp_path.iterdir())
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
+    assert {json.loads(p.read_text())["status"] for p in out.glob("*/metrics.json")} == {"failed"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError, choice_hint
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.writing import start_run, write_run
-from dnncli.files import write_json, write_text
+from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
 from dnncli.presets import AXES, PRESETS
 from dnncli.runs import create_run_dir, write_history_csv, write_metrics
@@ -131,8 +132,8 @@ def compare(
     def on_result(i: int, result: RunResult) -> None:
         """Write run i's directory as soon as it is back (overlapping the runs still going)."""
         run = runs[i]
-        results[i] = result
         write_run(run.run_dir, result, metrics[run.run_dir], dataset=datasets.of(run.config), plots=False)
+        results[i] = result  # only once its directory is whole
         value = _score(result.metrics())
         if value is not None and (not best or value > best[1]):
             best[:] = [run.arm, value]
@@ -147,6 +148,10 @@ def compare(
             reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
         except KeyboardInterrupt:
             interrupted = stop.interrupted()  # summarize what finished, then stop as interrupted
+        except WriteError as exc:  # a full disk: stop the workers, mark what can still be marked, one line
+            execution.stop(pool)
+            _mark_failed(out_dir, runs, metrics, results, str(exc))
+            raise
         finally:
             stop.raising = False  # from here on a signal only marks the compare interrupted: the writes finish
             if scheduler:
@@ -179,6 +184,16 @@ def compare(
     if interrupted:
         raise interrupted
     return CompareResult(out_dir, axis, public, best_arm, verdict, failed)
+
+
+def _mark_failed(out_dir: Path, runs: list[Run], metrics: dict, results: list, message: str) -> None:
+    """Status ``failed`` in every run directory not yet written and in summary.json, where the disk still takes it."""
+    for run, result in zip(runs, results):
+        if result is None:
+            with contextlib.suppress(OSError):
+                write_metrics(run.run_dir, {**metrics[run.run_dir], "status": str(Status.FAILED), "message": message})
+    with contextlib.suppress(OSError):
+        write_json(out_dir / "summary.json", {"status": str(Status.FAILED), "message": message, "runs": len(runs)})
 
 
 class _Datasets:
