@@ -29,3 +29,10 @@ def run_report(metrics: dict, config_yaml: str, images: list[str]) -> str:
     lines += [f"![{image}]({image})\n" for image in images]
     lines += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def pm(stat: dict) -> str:
+    """``mean ± std`` of a per-arm statistic (the mean alone for one seed; "-" without values)."""
+    if stat["mean"] is None:
+        return "-"
+    return f"{stat['mean']:.4f}" if stat.get("std") is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"

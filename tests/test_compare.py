@@ -1,6 +1,7 @@
 """`dnn compare`: arms, summary statistics, determinism across job counts, failures as values."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -52,22 +53,40 @@ def test_bad_arms_exit_2_from_the_cli(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_summary_statistics_by_hand():
-    def run(seed, train, test, cost):
-        return {"seed": seed, "status": "completed", "train_accuracy": train, "test_accuracy": test,
-                "final_cost": cost, "seconds": 1.0, "dir": "x"}
+def run(seed, train, test, cost=0.5):
+    return {"seed": seed, "status": "completed", "train_accuracy": train, "test_accuracy": test,
+            "final_cost": cost, "seconds": 1.0, "dir": "x"}
 
+
+def test_summary_statistics_by_hand():
     summary = summarize("optimizer", {"a": [run(0, 0.8, 0.7, 0.5), run(1, 0.9, 0.9, 0.3)],
                                       "b": [run(0, 0.6, 0.6, 0.6), run(1, 0.6, 0.5, 0.7)]})
-    a = summary["a"]
-    assert a["train_accuracy"]["mean"] == pytest.approx(0.85) and a["train_accuracy"]["std"] == pytest.approx(0.05)
-    assert (a["test_accuracy"]["min"], a["test_accuracy"]["max"]) == (0.7, 0.9)
-    assert a["best_seed"] == 1 and a["worst_seed"] == 0 and summary["b"]["best_seed"] == 0
-    best, verdict = pick_best(summary)  # a: 0.8 +- 0.1, b: 0.55 +- 0.05 -> gap 0.25 > spread 0.1
-    assert best == "a" and "more than the seed spread" in verdict
-    close = summarize("x", {"a": [run(0, 0.8, 0.8, 0.5), run(1, 0.9, 0.9, 0.3)], "b": [run(0, 0.8, 0.8, 0.6), run(1, 0.8, 0.8, 0.6)]})
-    best, verdict = pick_best(close)  # gap 0.05 <= std 0.05
-    assert best == "a" and "within the seed spread" in verdict
+    a = summary["a"]["train_accuracy"]
+    # sample std of 0.8, 0.9: sqrt(2 * 0.05^2 / 1) = 0.1 / sqrt(2); 95% CI: 0.85 +- t(0.975, 1) * std / sqrt(2)
+    assert a["mean"] == pytest.approx(0.85) and a["std"] == pytest.approx(0.1 / math.sqrt(2)) and a["n"] == 2
+    assert a["ci95"] == pytest.approx([0.85 - 12.706204736 * 0.05, 0.85 + 12.706204736 * 0.05])
+    assert (summary["a"]["test_accuracy"]["min"], summary["a"]["test_accuracy"]["max"]) == (0.7, 0.9)
+    assert summary["a"]["best_seed"] == 1 and summary["a"]["worst_seed"] == 0 and summary["b"]["best_seed"] == 0
+    best, verdict, p = pick_best(summary)
+    # Welch by hand: means 0.8 and 0.55, sample variances 0.02 and 0.005, n = 2 each
+    se2 = 0.02 / 2 + 0.005 / 2
+    t = 0.25 / math.sqrt(se2)
+    df = se2**2 / ((0.02 / 2) ** 2 + (0.005 / 2) ** 2)
+    from scipy.special import betainc  # the two-sided p of Student's t: I_{df/(df+t^2)}(df/2, 1/2)
+
+    assert p == pytest.approx(betainc(df / 2, 0.5, df / (df + t * t)), rel=1e-9)
+    assert best == "a" and "not significant" in verdict and f"p = {p:.2g}" in verdict
+
+
+def test_a_clear_lead_is_significant_and_one_seed_claims_nothing():
+    clear = summarize("x", {"a": [run(k, 0.9, 0.9 + k / 100) for k in range(4)],
+                            "b": [run(k, 0.5, 0.5 + k / 100) for k in range(4)]})
+    best, verdict, p = pick_best(clear)
+    assert best == "a" and p < 1e-6 and "significant (Welch's t-test" in verdict and "not significant" not in verdict
+    one = summarize("x", {"a": [run(0, 0.9, 0.91)], "b": [run(0, 0.9, 0.90)]})
+    best, verdict, p = pick_best(one)
+    assert best == "a" and p is None and "one seed shows no spread" in verdict
+    assert one["a"]["test_accuracy"]["std"] is None and one["a"]["test_accuracy"]["ci95"] is None
 
 
 def test_same_numbers_with_one_job_or_two(tmp_path):
@@ -174,11 +193,8 @@ def test_jobs_above_the_cores_are_capped_and_the_command_says_so(tmp_path):
 
 
 def test_a_tie_is_called_a_tie():
-    def run(seed, acc):
-        return {"seed": seed, "status": "completed", "train_accuracy": acc, "test_accuracy": acc, "final_cost": 0.3,
-                "seconds": 1.0, "dir": "x"}
-
-    best, verdict = pick_best(summarize("x", {"a": [run(0, 0.878), run(1, 0.878)], "b": [run(0, 0.878), run(1, 0.878)]}))
+    best, verdict, _ = pick_best(summarize("x", {"a": [run(0, 0.878, 0.878), run(1, 0.878, 0.878)],
+                                                 "b": [run(0, 0.878, 0.878), run(1, 0.878, 0.878)]}))
     assert verdict == f"{best} and {'b' if best == 'a' else 'a'} tie in mean test accuracy (0.8780): not a clear difference"
 
 

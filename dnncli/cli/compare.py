@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from dnncli.cli.common import EXIT_FAILED, BestSoFarBar, fmt, out_console, say_capped_jobs, user_errors
+from dnncli.report import pm
 
 
 def compare_command(
@@ -51,7 +52,7 @@ def print_summary(result) -> None:
         table.add_column(column, justify="left" if column == "arm" else "right")
     for arm, e in s["arms"].items():
         name = f"[bold]{arm} ★[/bold]" if arm == s["best"] else arm
-        table.add_row(name, _pm(e["train_accuracy"]), _pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]),
+        table.add_row(name, pm(e["train_accuracy"]), pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]),
                       f"{fmt(e['best_seed'])} / {fmt(e['worst_seed'])}", f"{e['seconds']:.2f}", str(e["failed"]))
     console = out_console()
     console.print(table)
@@ -59,7 +60,3 @@ def print_summary(result) -> None:
     if s.get("reruns"):
         console.print(f"{s['reruns']} runs were re-run on another worker after theirs died; no result was lost.")
     console.print(f"compare directory: {result.out_dir}", markup=False)
-
-
-def _pm(stat: dict) -> str:
-    return "-" if stat["mean"] is None else f"{stat['mean']:.4f} ± {stat['std']:.4f}"

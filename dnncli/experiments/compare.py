@@ -16,6 +16,7 @@ from dnncli.config import RunConfig, apply_overrides, check_name, load_config, r
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError, choice_hint
 from dnncli.experiments.signals import deferred_signals
+from dnncli.experiments.stats import ALPHA, describe, welch
 from dnncli.experiments.writing import start_run, write_run
 from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
@@ -166,11 +167,12 @@ def compare(
                 by_arm[run.arm].append({"seed": run.config.seed, "dir": run.run_dir.name, "result": result,
                                         **_pick(result.metrics())})
         summary = summarize(axis, by_arm)
-        best_arm, verdict = pick_best(summary)
+        best_arm, verdict, p_value = pick_best(summary)
         failed = sum(r is not None and r.status == Status.FAILED for r in results)
         completed = sum(r is not None and r.status == Status.COMPLETED for r in results)
         status = Status.INTERRUPTED if interrupted else (Status.FAILED if not completed else Status.COMPLETED)
-        public = {"axis": axis, "seeds": seeds, "best": best_arm, "verdict": verdict, "status": str(status),
+        public = {"axis": axis, "seeds": seeds, "best": best_arm, "verdict": verdict, "p_value": p_value,
+                  "significant": None if p_value is None else p_value < ALPHA, "status": str(status),
                   "runs": len(runs), "failed": failed, "executor": scheduler or "local", "stacked": stack,
                   "reruns": reruns, "arms": summary}
         write_json(out_dir / "summary.json", public)
@@ -222,18 +224,10 @@ def _score(metrics: dict) -> float | None:
     return value if value is not None else metrics.get("train_accuracy")
 
 
-def _stat(values: list[float | None]) -> dict:
-    finite = [v for v in values if v is not None and math.isfinite(v)]
-    if not finite:
-        return {"mean": None, "std": None, "min": None, "max": None}
-    a = np.array(finite)
-    return {"mean": float(a.mean()), "std": float(a.std()), "min": float(a.min()), "max": float(a.max())}
-
-
 def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
     summary = {}
     for arm, rs in runs.items():
-        entry = {key: _stat([r[key] for r in rs]) for key in STATS}
+        entry = {key: describe([r[key] for r in rs]) for key in STATS}
         scores = [(_score(r), r["seed"]) for r in rs if _score(r) is not None]
         spread = scores and max(scores)[0] > min(scores)[0]  # no best or worst seed when all are equal
         entry["best_seed"] = max(scores)[1] if spread else None
@@ -245,8 +239,9 @@ def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
     return summary
 
 
-def pick_best(summary: dict) -> tuple[str | None, str]:
-    """Best arm by mean score (test accuracy, else train), ties broken by lower mean cost."""
+def pick_best(summary: dict) -> tuple[str | None, str, float | None]:
+    """Best arm by mean score (test accuracy, else train), ties broken by lower mean cost; the verdict
+    compares it with the runner-up by Welch's t-test (see :mod:`dnncli.experiments.stats`)."""
     def key_of(arm):
         e = summary[arm]
         metric = "test_accuracy" if e["test_accuracy"]["mean"] is not None else "train_accuracy"
@@ -255,23 +250,27 @@ def pick_best(summary: dict) -> tuple[str | None, str]:
 
     ranked = sorted(summary, key=lambda a: key_of(a)[0], reverse=True)
     if not ranked or key_of(ranked[0])[0][0] < 0:
-        return None, "no arm completed"
+        return None, "no arm completed", None
     best, metric = ranked[0], key_of(ranked[0])[1]
     if len(ranked) == 1:
-        return best, f"{best} is the only arm"
+        return best, f"{best} is the only arm", None
     runner = ranked[1]
     b, r = summary[best][metric], summary[runner][metric]
     if r["mean"] is None:
-        return best, f"{best} is best; {runner} did not complete"
+        return best, f"{best} is best; {runner} did not complete", None
     gap = b["mean"] - r["mean"]
-    spread = max(b["std"], r["std"])
     label = metric.replace("_", " ")
     if abs(gap) < 5e-5:  # equal to the digits shown
-        return best, f"{best} and {runner} tie in mean {label} ({b['mean']:.4f}): not a clear difference"
-    if gap <= spread + 1e-12:  # equal up to rounding counts as within
-        return best, (f"{best} leads {runner} by {gap:.4f} in mean {label}, within the seed spread "
-                      f"(std up to {spread:.4f}): not a clear difference")
-    return best, f"{best} leads {runner} by {gap:.4f} in mean {label}, more than the seed spread ({spread:.4f})"
+        return best, f"{best} and {runner} tie in mean {label} ({b['mean']:.4f}): not a clear difference", None
+    lead = f"{best} leads {runner} by {gap:.4f} in mean {label}"
+    if min(b["n"], r["n"]) < 2:
+        return best, f"{lead}; one seed shows no spread, so this is no evidence of a difference (use --seeds 3 or more)", None
+    p = welch(*([x[metric] for x in summary[a]["runs"] if x[metric] is not None] for a in (best, runner)))
+    if p is None:
+        return best, f"{lead}; every seed gave the same value in both arms, so no test applies", None
+    if p < ALPHA:
+        return best, f"{lead}: significant (Welch's t-test, p = {p:.2g} < {ALPHA})", p
+    return best, f"{lead}: not significant (Welch's t-test, p = {p:.2g}): not a clear difference", p
 
 
 def _csv_rows(summary: dict) -> list[dict]:
@@ -282,6 +281,8 @@ def _csv_rows(summary: dict) -> list[dict]:
             for s in ("mean", "std", "min", "max"):
                 v = e[key][s]
                 row[f"{key}_{s}"] = "" if v is None else repr(v)
+            ci = e[key]["ci95"]
+            row[f"{key}_ci95_low"], row[f"{key}_ci95_high"] = ("", "") if ci is None else (repr(ci[0]), repr(ci[1]))
         row["seconds"] = repr(e["seconds"])
         row["failed"] = e["failed"]
         rows.append(row)
@@ -334,7 +335,7 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
 
 
 def compare_report(summary: dict, images: list[str], axis) -> str:
-    from dnncli.report import fmt
+    from dnncli.report import fmt, pm
 
     lines = [f"# compare: {summary['axis']}", ""]
     if axis is not None:
@@ -347,14 +348,8 @@ def compare_report(summary: dict, images: list[str], axis) -> str:
     for arm, e in summary["arms"].items():
         star = " ★" if arm == summary["best"] else ""
         lines.append(
-            f"| {arm}{star} | {_pm(e['train_accuracy'])} | {_pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
+            f"| {arm}{star} | {pm(e['train_accuracy'])} | {pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
             f"| {fmt(e['best_seed'])} / {fmt(e['worst_seed'])} | {e['seconds']:.2f} | {e['failed']} |")
     lines.append("")
     lines += [f"![{image}]({image})\n" for image in images]
     return "\n".join(lines)
-
-
-def _pm(stat: dict) -> str:
-    if stat["mean"] is None:
-        return "-"
-    return f"{stat['mean']:.4f} ± {stat['std']:.4f}"
