@@ -199,21 +199,12 @@ def test_a_tie_is_called_a_tie():
 
 
 def test_a_full_disk_during_a_compare_is_one_line_and_marks_it_failed(tmp_path, monkeypatch):
-    import errno
-    from pathlib import Path
-
+    from faults import fill_disk_at
     from typer.testing import CliRunner
 
     from dnncli.cli.main import app
 
-    real = Path.write_text
-
-    def full(self, text, *args, **kwargs):
-        if ".history.csv" in self.name:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", full)
+    fill_disk_at(monkeypatch, "history.csv")
     result = CliRunner().invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--jobs", "1", "--set", "training.epochs=5",
                                       "--out", str(tmp_path), "--quiet"])
     assert result.exit_code == 1 and "Traceback" not in result.output

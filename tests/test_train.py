@@ -121,21 +121,12 @@ def test_softmax_and_standardized_data(tmp_path):
 
 
 def test_a_full_disk_is_one_line_exit_1_and_the_run_is_marked_failed(tmp_path, monkeypatch):
-    import errno
-    from pathlib import Path
-
+    from faults import fill_disk_at
     from typer.testing import CliRunner
 
     from dnncli.cli.main import app
 
-    real = Path.write_text
-
-    def full(self, text, *args, **kwargs):
-        if ".history.csv" in self.name:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real(self, text, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", full)
+    fill_disk_at(monkeypatch, "history.csv")
     result = CliRunner().invoke(app, ["train", "configs/adam_moons.yaml", "--set", "training.epochs=20", "--out",
                                       str(tmp_path)])
     assert result.exit_code == 1, result.output
