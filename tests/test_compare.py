@@ -213,3 +213,20 @@ def test_a_full_disk_during_a_compare_is_one_line_and_marks_it_failed(tmp_path, 
     out = next(tmp_path.iterdir())
     assert json.loads((out / "summary.json").read_text())["status"] == "failed"
     assert {json.loads(p.read_text())["status"] for p in out.glob("*/metrics.json")} == {"failed"}
+
+
+def test_an_arm_scoped_override_changes_only_that_arm():
+    _, arms = resolve_arms(["none", "l2"], overrides=["l2:regularization.l2=0.1", "training.epochs=50"])
+    by_name = {a.name: a for a in arms}
+    assert by_name["l2"].config.regularization.l2 == 0.1 and by_name["none"].config.regularization.l2 == 0.0
+    assert all(a.config.training.epochs == 50 for a in arms)
+    assert by_name["l2"].changes[-1] == "regularization.l2=0.1"
+
+
+def test_a_plain_set_of_a_preset_key_is_refused_with_the_arm_form():
+    with pytest.raises(ConfigError, match=r"regularization.l2 is what none, l2, dropout set; .*--set none:regularization.l2=0.1"):
+        resolve_arms(["none", "l2", "dropout"], overrides=["regularization.l2=0.1"])
+    with pytest.raises(ConfigError, match="ARM:KEY=VALUE with ARM"):
+        resolve_arms(["none", "l2"], overrides=["l3:regularization.l2=0.1"])
+    _, arms = resolve_arms(["gd", "adam"], overrides=["optimizer.learning_rate=0.01"])  # no preset sets it
+    assert {a.config.optimizer.learning_rate for a in arms} == {0.01}

@@ -15,7 +15,8 @@ from dnncli.report import pm
 def compare_command(
     arms: list[str] = typer.Argument(..., help="Presets of one axis (gd momentum adam | zeros random he | none l2 dropout | ...) or config files."),
     config: Path | None = typer.Option(None, "--config", help="Base config instead of the axis' course setup."),
-    set_: list[str] = typer.Option([], "--set", help="Override a key in every arm (repeatable)."),
+    set_: list[str] = typer.Option([], "--set", help="KEY=VALUE in every arm, or ARM:KEY=VALUE in one (repeatable); "
+                                   "a key an arm's preset sets needs the ARM: form."),
     seeds: int = typer.Option(3, "--seeds", help="Seeds per arm: the config's seed, seed+1, ..."),
     jobs: int | None = typer.Option(None, "--jobs", "-j", help="Parallel worker processes (default: all cores)."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (default: local processes)."),

@@ -12,63 +12,20 @@ import numpy as np
 
 from dnncli import execution, pipeline
 from dnncli.build import build, build_dataset
-from dnncli.config import RunConfig, apply_overrides, check_name, load_config, read_yaml, validate
+from dnncli.config import RunConfig, check_name
 from dnncli.data import Dataset
-from dnncli.errors import ConfigError, DnnError, choice_hint
+from dnncli.errors import ConfigError, DnnError
+from dnncli.experiments.arms import Arm, resolve_arms, safe_name, with_seed
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA, describe, welch
 from dnncli.experiments.writing import start_run, write_run
 from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
-from dnncli.presets import AXES, PRESETS
+from dnncli.presets import AXES
 from dnncli.runs import create_run_dir, write_history_csv, write_metrics
 from dnncli.status import Status
 
 STATS = ("train_accuracy", "test_accuracy", "final_cost")
-
-
-@dataclass(frozen=True)
-class Arm:
-    name: str
-    config: RunConfig  # seed k of the arm is this config with seed + k
-
-
-def resolve_arms(names: list[str], base: str | Path | None = None, overrides: list[str] = ()) -> tuple[str, list[Arm]]:
-    """The axis and one config per arm. Names are presets of ONE axis, or config file paths."""
-    if len(names) < 2:
-        raise ConfigError("arms", names, "at least two arms, e.g. dnn compare gd momentum adam")
-    files = [n for n in names if n.endswith((".yaml", ".yml"))]
-    presets = [n for n in names if n not in files]
-    for name in presets:
-        if name not in PRESETS:
-            raise ConfigError("arm", name, choice_hint(name, PRESETS.names()) + ", or a config file")
-    axes = sorted({PRESETS.get(n).axis for n in presets})
-    if len(axes) > 1:
-        by_axis = {a: [n for n in presets if PRESETS.get(n).axis == a] for a in axes}
-        raise ConfigError("arms", names, "presets of one axis; got " + "; ".join(f"{a}: {', '.join(v)}" for a, v in by_axis.items()))
-    axis = axes[0] if axes else "configs"
-    base_raw = read_yaml(base) if base else (AXES[axis].base if axes else {})
-    arms = []
-    for name in names:
-        if name in files:
-            arm = Path(name).stem
-            config = load_config(name, list(overrides))
-        else:
-            arm = name
-            raw = apply_overrides(base_raw, [*PRESETS.get(name).overrides, *overrides])
-            config = validate({**raw, "name": _safe(arm)})
-        arms.append(Arm(arm, config))
-    if len({a.name for a in arms}) < len(arms):
-        raise ConfigError("arms", names, "each arm once")
-    return axis, arms
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
-
-
-def with_seed(config: RunConfig, seed: int) -> RunConfig:
-    return validate({**config.to_dict(), "seed": seed})
 
 
 @dataclass(frozen=True)
@@ -120,7 +77,7 @@ def compare(
         build(arm.config)
     pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
     out_dir = create_run_dir(out, name or axis, kind="compare")
-    runs = [Run(arm.name, config, out_dir / f"{_safe(arm.name)}-seed{config.seed}")
+    runs = [Run(arm.name, config, out_dir / f"{safe_name(arm.name)}-seed{config.seed}")
             for arm in arms for config in (with_seed(arm.config, arm.config.seed + k) for k in range(seeds))]
     metrics = {}
     for run in runs:
@@ -167,6 +124,8 @@ def compare(
                 by_arm[run.arm].append({"seed": run.config.seed, "dir": run.run_dir.name, "result": result,
                                         **_pick(result.metrics())})
         summary = summarize(axis, by_arm)
+        for arm in arms:
+            summary[arm.name]["changes"] = list(arm.changes)
         best_arm, verdict, p_value = pick_best(summary)
         failed = sum(r is not None and r.status == Status.FAILED for r in results)
         completed = sum(r is not None and r.status == Status.COMPLETED for r in results)
@@ -350,6 +309,9 @@ def compare_report(summary: dict, images: list[str], axis) -> str:
         lines.append(
             f"| {arm}{star} | {pm(e['train_accuracy'])} | {pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
             f"| {fmt(e['best_seed'])} / {fmt(e['worst_seed'])} | {e['seconds']:.2f} | {e['failed']} |")
+    lines += ["", "What each arm sets on the base config:", ""]
+    lines += [f"- {arm}: {', '.join(f'`{c}`' for c in e.get('changes', [])) or 'nothing (the config as written)'}"
+              for arm, e in summary["arms"].items()]
     lines.append("")
     lines += [f"![{image}]({image})\n" for image in images]
     return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""The arms of a compare: presets of one axis or config files, each with its own overrides.
+
+``--set KEY=VALUE`` applies to every arm; ``--set ARM:KEY=VALUE`` to that arm only. A plain
+``--set`` of a key that some arm's preset sets is refused, naming those arms and the ``ARM:``
+form, so that two arms never silently become the same (``none l2 --set regularization.l2=0.1``
+would make ``none`` L2-regularized too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dnncli.config import RunConfig, apply_overrides, load_config, parse_override, read_yaml, validate
+from dnncli.errors import ConfigError, choice_hint
+from dnncli.presets import AXES, PRESETS
+
+
+@dataclass(frozen=True)
+class Arm:
+    name: str
+    config: RunConfig  # seed k of the arm is this config with seed + k
+    changes: tuple[str, ...] = ()  # what this arm sets on the base: its preset's keys and its ARM: overrides
+
+
+def safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_.-" else "_" for c in name)
+
+
+def with_seed(config: RunConfig, seed: int) -> RunConfig:
+    return validate({**config.to_dict(), "seed": seed})
+
+
+def split_overrides(arm_names: list[str], overrides: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """(plain overrides, {arm: its own}) from ``--set`` values; ``ARM:`` must name an arm."""
+    plain, scoped = [], {name: [] for name in arm_names}
+    for text in overrides:
+        head, sep, rest = text.partition(":")
+        if sep and "=" not in head and "." not in head:
+            if head not in scoped:
+                raise ConfigError("--set", text, f"ARM:KEY=VALUE with ARM {choice_hint(head, arm_names)}")
+            scoped[head].append(rest)
+        else:
+            plain.append(text)
+    return plain, scoped
+
+
+def _key(text: str) -> str:
+    return ".".join(parse_override(text)[0])
+
+
+def resolve_arms(names: list[str], base: str | Path | None = None, overrides: list[str] = ()) -> tuple[str, list[Arm]]:
+    """The axis and one config per arm. Names are presets of ONE axis, or config file paths."""
+    if len(names) < 2:
+        raise ConfigError("arms", names, "at least two arms, e.g. dnn compare gd momentum adam")
+    files = [n for n in names if n.endswith((".yaml", ".yml"))]
+    presets = [n for n in names if n not in files]
+    for name in presets:
+        if name not in PRESETS:
+            raise ConfigError("arm", name, choice_hint(name, PRESETS.names()) + ", or a config file")
+    axes = sorted({PRESETS.get(n).axis for n in presets})
+    if len(axes) > 1:
+        by_axis = {a: [n for n in presets if PRESETS.get(n).axis == a] for a in axes}
+        raise ConfigError("arms", names, "presets of one axis; got " + "; ".join(f"{a}: {', '.join(v)}" for a, v in by_axis.items()))
+    axis = axes[0] if axes else "configs"
+    base_raw = read_yaml(base) if base else (AXES[axis].base if axes else {})
+    arm_names = [Path(n).stem if n in files else n for n in names]
+    plain, scoped = split_overrides(arm_names, list(overrides))
+    for text in plain:
+        setting = [arm for arm, name in zip(arm_names, names) if name in presets
+                   and _key(text) in {_key(o) for o in PRESETS.get(name).overrides}]
+        if setting:
+            raise ConfigError("--set", text, f"a key no arm's preset sets: {_key(text)} is what "
+                                             f"{', '.join(setting)} set{'s' if len(setting) == 1 else ''}; "
+                                             f"set it for one arm with --set {setting[0]}:{text}")
+    arms = []
+    for arm, name in zip(arm_names, names):
+        own = scoped[arm]
+        if name in files:
+            config = load_config(name, [*plain, *own])
+            changes = tuple(own)
+        else:
+            preset = PRESETS.get(name).overrides
+            config = validate({**apply_overrides(base_raw, [*preset, *plain, *own]), "name": safe_name(arm)})
+            changes = (*preset, *own)
+        arms.append(Arm(arm, config, changes))
+    if len({a.name for a in arms}) < len(arms):
+        raise ConfigError("arms", names, "each arm once")
+    return axis, arms
