@@ -224,7 +224,7 @@ def test_an_arm_scoped_override_changes_only_that_arm():
 
 
 def test_a_plain_set_of_a_preset_key_is_refused_with_the_arm_form():
-    with pytest.raises(ConfigError, match=r"regularization.l2 is what none, l2, dropout set; .*--set none:regularization.l2=0.1"):
+    with pytest.raises(ConfigError, match=r"regularization.l2 is what none, l2, dropout set; .*--set l2:regularization.l2=0.1"):
         resolve_arms(["none", "l2", "dropout"], overrides=["regularization.l2=0.1"])
     with pytest.raises(ConfigError, match="ARM:KEY=VALUE with ARM"):
         resolve_arms(["none", "l2"], overrides=["l3:regularization.l2=0.1"])

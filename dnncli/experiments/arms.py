@@ -70,9 +70,10 @@ def resolve_arms(names: list[str], base: str | Path | None = None, overrides: li
         setting = [arm for arm, name in zip(arm_names, names) if name in presets
                    and _key(text) in {_key(o) for o in PRESETS.get(name).overrides}]
         if setting:
+            hint = next((arm for arm in setting if arm in _key(text).split(".")), setting[0])  # l2 for regularization.l2
             raise ConfigError("--set", text, f"a key no arm's preset sets: {_key(text)} is what "
                                              f"{', '.join(setting)} set{'s' if len(setting) == 1 else ''}; "
-                                             f"set it for one arm with --set {setting[0]}:{text}")
+                                             f"set it for one arm with --set {hint}:{text}")
     arms = []
     for arm, name in zip(arm_names, names):
         own = scoped[arm]
