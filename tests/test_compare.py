@@ -230,3 +230,21 @@ def test_a_plain_set_of_a_preset_key_is_refused_with_the_arm_form():
         resolve_arms(["none", "l2"], overrides=["l3:regularization.l2=0.1"])
     _, arms = resolve_arms(["gd", "adam"], overrides=["optimizer.learning_rate=0.01"])  # no preset sets it
     assert {a.config.optimizer.learning_rate for a in arms} == {0.01}
+
+
+def test_vary_makes_one_arm_per_value(tmp_path):
+    from dnncli.experiments.arms import split_values
+
+    assert split_values("16,64,null") == ["16", "64", "null"]
+    assert split_values("[5, 2],[10, 5]") == ["[5, 2]", "[10, 5]"]
+    result = compare([], vary="training.batch_size=16,64,null", overrides=["training.epochs=20"], seeds=1, jobs=1,
+                     out=tmp_path, plots=False)
+    arms = result.summary["arms"]
+    assert list(arms) == ["training.batch_size=16", "training.batch_size=64", "training.batch_size=null"]
+    sizes = [json.loads(next(p for p in (result.out_dir).glob(f"training.batch_size_{v}-seed3/metrics.json")).read_text())
+             ["updates"] for v in ("16", "64", "null")]
+    assert sizes == [20 * 19, 20 * 5, 20]  # 300 examples: 19 batches of 16, 5 of 64, one full batch per epoch
+    with pytest.raises(ConfigError, match="--vary"):
+        compare([], vary="training.batch_size", out=tmp_path)
+    with pytest.raises(ConfigError, match="no arm names with --vary"):
+        compare(["gd"], vary="training.batch_size=16,64", out=tmp_path)

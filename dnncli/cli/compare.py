@@ -13,7 +13,7 @@ from dnncli.report import pm
 
 
 def compare_command(
-    arms: list[str] = typer.Argument(..., help="Presets of one axis (gd momentum adam | zeros random he | none l2 dropout | ...) or config files."),
+    arms: list[str] = typer.Argument(None, help="Presets of one axis (gd momentum adam | zeros random he | none l2 dropout | ...) or config files."),
     config: Path | None = typer.Option(None, "--config", help="Base config instead of the axis' course setup."),
     set_: list[str] = typer.Option([], "--set", help="KEY=VALUE in every arm, or ARM:KEY=VALUE in one (repeatable); "
                                    "a key an arm's preset sets needs the ARM: form."),
@@ -22,6 +22,8 @@ def compare_command(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the compare directory is created."),
     name: str | None = typer.Option(None, "--name", help="Name the compare directory (default: the axis)."),
+    vary: str | None = typer.Option(None, "--vary", help="An ad-hoc axis: KEY=V1,V2,... (values read as YAML), one arm per value "
+                                     "on --config or the course moons setup."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
@@ -33,8 +35,8 @@ def compare_command(
         say_capped_jobs(jobs, scheduler)
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
-            result = compare(arms, base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
-                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name)
+            result = compare(arms or [], base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
+                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:

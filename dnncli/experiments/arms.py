@@ -45,6 +45,44 @@ def split_overrides(arm_names: list[str], overrides: list[str]) -> tuple[list[st
     return plain, scoped
 
 
+def split_values(text: str) -> list[str]:
+    """``16,64,null`` or ``[5, 2],[10, 5]``: the comma-separated values, commas inside brackets kept."""
+    values, depth, current = [], 0, ""
+    for char in text:
+        if char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            values.append(current.strip())
+            current = ""
+        else:
+            current += char
+    values.append(current.strip())
+    return [v for v in values if v]
+
+
+def vary_arms(vary: str, base: str | Path | None, overrides: list[str]) -> tuple[str, list[Arm]]:
+    """``--vary KEY=V1,V2,...``: one arm per value on the base (``--config``, or the course's moons setup)."""
+    key, sep, values = vary.partition("=")
+    values = split_values(values)
+    if not sep or not key.strip() or len(values) < 1:
+        raise ConfigError("--vary", vary, "KEY.PATH=V1,V2,..., e.g. training.batch_size=16,64,null")
+    if len(set(values)) < len(values):
+        raise ConfigError("--vary", vary, "each value once")
+    key = key.strip()
+    base_raw = read_yaml(base) if base else AXES["optimizer"].base
+    plain, scoped = split_overrides([f"{key}={v}" for v in values], list(overrides))
+    if any(_key(text) == key for text in plain):
+        raise ConfigError("--set", next(t for t in plain if _key(t) == key), f"not the key --vary sets ({key})")
+    arms = []
+    for value in values:
+        name = f"{key}={value}"
+        raw = apply_overrides(base_raw, [*plain, f"{key}={value}", *scoped[name]])
+        arms.append(Arm(name, validate({**raw, "name": safe_name(name)}), (f"{key}={value}", *scoped[name])))
+    return "vary", arms
+
+
 def _key(text: str) -> str:
     return ".".join(parse_override(text)[0])
 

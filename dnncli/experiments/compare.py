@@ -15,7 +15,7 @@ from dnncli.build import build, build_dataset
 from dnncli.config import RunConfig, check_name
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError
-from dnncli.experiments.arms import Arm, resolve_arms, safe_name, with_seed
+from dnncli.experiments.arms import Arm, resolve_arms, safe_name, vary_arms, with_seed
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA, describe, welch
 from dnncli.experiments.writing import start_run, write_run
@@ -61,6 +61,7 @@ def compare(
     plots: bool = True,
     stack: bool = True,
     name: str | None = None,
+    vary: str | None = None,
 ) -> CompareResult:
     """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
 
@@ -72,7 +73,12 @@ def compare(
         raise ConfigError("--seeds", seeds, "at least 1")
     if name is not None:
         check_name(name, "--name")
-    axis, arms = resolve_arms(list(names), base, list(overrides))
+    if vary is not None:
+        if names:
+            raise ConfigError("arms", list(names), "no arm names with --vary (its values are the arms)")
+        axis, arms = vary_arms(vary, base, list(overrides))
+    else:
+        axis, arms = resolve_arms(list(names), base, list(overrides))
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
         build(arm.config)
     pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
