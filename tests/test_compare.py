@@ -248,3 +248,17 @@ def test_vary_makes_one_arm_per_value(tmp_path):
         compare([], vary="training.batch_size", out=tmp_path)
     with pytest.raises(ConfigError, match="no arm names with --vary"):
         compare(["gd"], vary="training.batch_size=16,64", out=tmp_path)
+
+
+def test_two_train_run_directories_compare_directly(tmp_path):
+    from dnncli.config import load_config
+    from dnncli.experiments.train import train
+
+    config = load_config("configs/adam_moons.yaml", ["training.epochs=20"])
+    first, second = train(config, tmp_path / "runs", plots=False), train(config, tmp_path / "runs", plots=False)
+    _, arms = resolve_arms([str(first.run_dir), str(second.run_dir / "config.yaml")])
+    assert [a.name for a in arms] == [first.run_dir.name, second.run_dir.name]
+    _, same = resolve_arms([str(first.run_dir), str(first.run_dir)])  # the same run twice: two distinct names
+    assert [a.name for a in same] == [first.run_dir.name, first.run_dir.name + "-2"]
+    result = compare([str(first.run_dir), str(second.run_dir)], seeds=1, jobs=1, out=tmp_path / "c", plots=False)
+    assert set(result.summary["arms"]) == {first.run_dir.name, second.run_dir.name} and result.failed == 0

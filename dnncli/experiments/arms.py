@@ -83,14 +83,37 @@ def vary_arms(vary: str, base: str | Path | None, overrides: list[str]) -> tuple
     return "vary", arms
 
 
+def run_config(name: str) -> str:
+    """A run directory stands for its config.yaml (so past runs compare directly)."""
+    path = Path(name)
+    return str(path / "config.yaml") if path.is_dir() and (path / "config.yaml").is_file() else name
+
+
+def arm_name(path: str) -> str:
+    """A config file's arm name: its stem, or its folder's name for a run directory's config.yaml."""
+    p = Path(path)
+    return p.parent.name if p.stem == "config" and p.parent.name else p.stem
+
+
+def distinct(names: list[str]) -> list[str]:
+    """Names made unique with -2, -3, ... (two runs of the same config give two arms)."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}-{seen[name]}")
+    return out
+
+
 def _key(text: str) -> str:
     return ".".join(parse_override(text)[0])
 
 
 def resolve_arms(names: list[str], base: str | Path | None = None, overrides: list[str] = ()) -> tuple[str, list[Arm]]:
-    """The axis and one config per arm. Names are presets of ONE axis, or config file paths."""
+    """The axis and one config per arm. Names are presets of ONE axis, config files, or run directories."""
     if len(names) < 2:
         raise ConfigError("arms", names, "at least two arms, e.g. dnn compare gd momentum adam")
+    names = [run_config(n) for n in names]
     files = [n for n in names if n.endswith((".yaml", ".yml"))]
     presets = [n for n in names if n not in files]
     for name in presets:
@@ -102,7 +125,9 @@ def resolve_arms(names: list[str], base: str | Path | None = None, overrides: li
         raise ConfigError("arms", names, "presets of one axis; got " + "; ".join(f"{a}: {', '.join(v)}" for a, v in by_axis.items()))
     axis = axes[0] if axes else "configs"
     base_raw = read_yaml(base) if base else (AXES[axis].base if axes else {})
-    arm_names = [Path(n).stem if n in files else n for n in names]
+    if len(set(presets)) < len(presets):
+        raise ConfigError("arms", names, "each arm once")
+    arm_names = distinct([arm_name(n) if n in files else n for n in names])
     plain, scoped = split_overrides(arm_names, list(overrides))
     for text in plain:
         setting = [arm for arm, name in zip(arm_names, names) if name in presets
@@ -123,6 +148,4 @@ def resolve_arms(names: list[str], base: str | Path | None = None, overrides: li
             config = validate({**apply_overrides(base_raw, [*preset, *plain, *own]), "name": safe_name(arm)})
             changes = (*preset, *own)
         arms.append(Arm(arm, config, changes))
-    if len({a.name for a in arms}) < len(arms):
-        raise ConfigError("arms", names, "each arm once")
     return axis, arms
