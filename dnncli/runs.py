@@ -135,3 +135,50 @@ def _is_stale(marker: object) -> bool:
     if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0 or host != socket.gethostname():
         return False
     return not process_alive(pid)
+
+
+def list_top(folder: str | os.PathLike = "runs") -> list[dict]:
+    """One record per top-level directory under ``folder``, newest first, with its ``kind``:
+
+    ``train`` (its metrics.json), ``compare`` (summary.json: status, best arm, verdict, runs,
+    failed) or ``tune`` (trials.csv: trials, the best trial's metric). Unreadable files give
+    status ``unreadable``; ``runs`` lists the run directories inside (for ``dnn runs --all``).
+    """
+    folder = Path(folder)
+    singles = {r["dir"]: r for r in list_runs(folder)}
+    out = []
+    for child in sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.name, reverse=True):
+        inner = sorted((r for d, r in singles.items() if d.startswith(child.name + os.sep)), key=lambda r: r["dir"])
+        if child.name in singles:
+            out.append({"kind": "train", **singles[child.name]})
+        elif (child / "summary.json").is_file():
+            out.append({"kind": "compare", "dir": child.name, **_compare_row(child), "runs": inner})
+        elif (child / "tune.yaml").is_file():
+            out.append({"kind": "tune", "dir": child.name, **_tune_row(child), "runs": inner})
+    return out
+
+
+def _compare_row(path: Path) -> dict:
+    try:
+        summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+        keys = ("status", "best", "verdict", "p_value", "runs", "failed", "seeds", "axis")
+        row = {k: summary.get(k) for k in keys} if isinstance(summary, dict) else None
+    except (OSError, ValueError, RecursionError):
+        row = None
+    if row is None or not isinstance(row.get("status"), str):
+        return {"status": "unreadable"}
+    row["n_runs"] = row.pop("runs")
+    row["summary"] = f"best {row['best']}" if row.get("best") else "no arm completed"
+    return row
+
+
+def _tune_row(path: Path) -> dict:
+    try:
+        rows = list(csv.DictReader((path / "trials.csv").open(encoding="utf-8")))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return {"status": "unreadable" if (path / "trials.csv").exists() else "running", "summary": "no trials yet"}
+    done = [r for r in rows if r.get("status") == "completed" and r.get("val_accuracy")]
+    best = max(done, key=lambda r: float(r["val_accuracy"]), default=None)
+    status = "completed" if (path / "best.yaml").is_file() else "no result"
+    summary = (f"best trial {best['trial']}: val acc {float(best['val_accuracy']):.4f}" if best else "no trial completed")
+    return {"status": status, "n_trials": len(rows), "summary": summary}

@@ -67,3 +67,26 @@ def test_the_process_marker_names_this_process():
 def test_a_name_too_long_for_the_filesystem_is_one_line(tmp_path):
     with pytest.raises(DnnError, match="too long"):
         create_run_dir(tmp_path, "x" * 300)
+
+
+def test_one_row_per_top_level_directory_with_its_kind(tmp_path):
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+    from dnncli.config import load_config
+    from dnncli.experiments.compare import compare
+    from dnncli.experiments.train import train
+
+    train(load_config("configs/adam_moons.yaml", ["training.epochs=10"]), tmp_path, plots=False)
+    compare(["gd", "adam"], overrides=["training.epochs=10"], seeds=2, jobs=1, out=tmp_path, plots=False)
+    runner = CliRunner()
+    rows = _json.loads(runner.invoke(app, ["runs", str(tmp_path), "--json"]).output)
+    assert [r["kind"] for r in rows] == ["compare", "train"] and "runs" not in rows[0]
+    assert rows[0]["n_runs"] == 4 and rows[0]["best"] in ("gd", "adam") and rows[1]["optimizer"] == "adam"
+    assert rows[1]["learning_rate"] == 0.0007 and rows[1]["epochs"] == 10
+    rows = _json.loads(runner.invoke(app, ["runs", str(tmp_path), "--json", "--all", "--limit", "1"]).output)
+    assert len(rows) == 1 and len(rows[0]["runs"]) == 4
+    bad = runner.invoke(app, ["runs", str(tmp_path), "--limit", "0"])
+    assert bad.exit_code == 2 and "--limit" in bad.output

@@ -26,31 +26,63 @@ def datasets_command() -> None:
     out_console().print(table)
 
 
-def runs_command(folder: Path = typer.Argument(Path("runs"), help="Folder holding run directories.")) -> None:
-    """List past runs, newest first: name, status, accuracies, final cost, seconds."""
+def runs_command(
+    folder: Path = typer.Argument(Path("runs"), help="Folder holding run directories."),
+    all_: bool = typer.Option(False, "--all", help="Also list the runs inside each compare and tune directory."),
+    limit: int | None = typer.Option(None, "--limit", "-n", help="Only the newest N top-level directories."),
+    as_json: bool = typer.Option(False, "--json", help="Print the listing as JSON on stdout."),
+) -> None:
+    """List past runs, newest first: one row per train, compare or tune directory."""
+    import json
+    import sys
+
     from rich.table import Table
     from rich.text import Text
 
-    from dnncli.errors import short_text
-    from dnncli.runs import list_runs
+    from dnncli.errors import ConfigError, DnnError, short_text
+    from dnncli.runs import list_top
 
     with user_errors():
         if not folder.is_dir():
-            from dnncli.errors import DnnError
-
             raise DnnError(f"{folder}: no such folder (runs are listed from the --out folder, default runs/)")
-    runs = list_runs(folder)
-    if not runs:
+        if limit is not None and limit < 1:
+            raise ConfigError("--limit", limit, "at least 1")
+    top = list_top(folder)[:limit]
+    if as_json:
+        for row in top:
+            if not all_:
+                row.pop("runs", None)
+        sys.stdout.write(json.dumps(top, indent=2, default=str) + "\n")
+        return
+    if not top:
         out_console().print(f"no runs under {folder}", markup=False)
         return
     table = Table(title=Text(f"runs in {folder}"))
-    for column in ("run", "status", "train acc", "test acc", "final cost", "seconds"):
-        table.add_column(column, justify="left" if column in ("run", "status") else "right", no_wrap=column == "run")
-    for run in runs:  # Text cells: a folder or status holding "[/x]" is shown, not parsed as markup
-        table.add_row(Text(run["dir"]), Text(short_text(str(run.get("status", "?")), 40)),
-                      *(Text(_number(run.get(key), digits))
-                        for key, digits in (("train_accuracy", 4), ("test_accuracy", 4), ("final_cost", 4), ("seconds", 2))))
+    for column in ("run", "kind", "status", "optimizer", "lr", "train acc", "test acc", "summary"):
+        table.add_column(column, justify="right" if column in ("lr", "train acc", "test acc") else "left",
+                         no_wrap=column == "run")
+    for row in top:  # Text cells: a folder or status holding "[/x]" is shown, not parsed as markup
+        table.add_row(*_cells(row, short_text))
+        for inner in row.get("runs", []) if all_ else []:
+            table.add_row(*_cells({**inner, "kind": "", "dir": "  " + Path(inner["dir"]).name}, short_text), style="dim")
     out_console().print(table)
+
+
+def _cells(row: dict, short_text) -> list:
+    from rich.text import Text
+
+    single = row.get("kind") in ("train", "")
+    epochs = row.get("epochs_run")
+    of = f" of {row['epochs']}" if row.get("epochs") is not None else ""
+    summary = row.get("summary") or (f"{epochs}{of} epochs" if epochs is not None else "")
+    if row.get("kind") == "compare" and row.get("p_value") is not None:
+        summary += f" (p = {row['p_value']:.2g})"
+    return [Text(row["dir"]), Text(row.get("kind", "")), Text(short_text(str(row.get("status", "?")), 40)),
+            Text(short_text(str(row.get("optimizer") or ""), 12)),
+            Text(_number(row.get("learning_rate"), 4) if single and row.get("learning_rate") is not None else ""),
+            Text(_number(row.get("train_accuracy"), 4) if single else ""),
+            Text(_number(row.get("test_accuracy"), 4) if single else ""),
+            Text(short_text(summary, 60))]
 
 
 def _number(value: object, digits: int) -> str:

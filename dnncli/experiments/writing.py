@@ -32,6 +32,9 @@ def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
         "status": "running",
         "started": datetime.datetime.now().astimezone().isoformat(timespec="milliseconds"),
         "command": command if command is not None else sys.argv,
+        "optimizer": config.optimizer.name,  # for `dnn runs`: what was trained, at a glance
+        "learning_rate": config.optimizer.learning_rate,
+        "epochs": config.training.epochs,
         PROCESS_KEY: process_marker(),  # pid and host: `dnn runs` shows a dead process's run as stale
         "versions": {"dnncli": __version__, "numpy": np.__version__, "python": platform.python_version()},
     }
