@@ -270,7 +270,10 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
         if X_val is not None:
             numbers["val_cost"], numbers["val_accuracy"] = model.evaluate(X_val, Y_val)
     cost = member.history.cost
-    final = float(cost[-1]) if len(cost) and math.isfinite(cost[-1]) else None
+    at = -1
+    if stopping and stopping[0].restored_best[row]:  # the weights are the best epoch's: so is the cost shown
+        at = stopping[0].best_epoch[row]
+    final = float(cost[at]) if len(cost) and math.isfinite(cost[at]) else None
     m = dataset.X_train.shape[-1]
     updates = member.epochs_run * math.ceil(m / (config.training.batch_size or m))
     if stopping:

@@ -28,6 +28,7 @@ def test_early_stopping_on_the_overfit_config_beats_training_on(tmp_path):
     rows = list(csv.DictReader((stopped.run_dir / "history.csv").open()))
     val = [float(r["val_cost"]) for r in rows]
     assert len(val) == m["epochs_run"] and m["val_cost"] == min(val) == val[m["best_epoch"]]  # the best epoch's weights
+    assert m["final_cost"] == float(rows[m["best_epoch"]]["cost"])  # the training cost of the epoch restored
 
 
 def test_members_of_a_stack_stop_on_their_own_and_equal_solo_runs():
