@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from dnncli import budget
+from dnncli.engine.training import labels_of
 from dnncli.errors import ConfigError, DataError, choice_hint
 from dnncli.registry import Registry
 
@@ -66,11 +67,11 @@ class Dataset:
     @property
     def labels_train(self) -> np.ndarray:
         """Integer class index of every training example, shape (m,)."""
-        return decode_labels(self.Y_train)
+        return labels_of(self.Y_train)
 
     @property
     def labels_test(self) -> np.ndarray | None:
-        return None if self.Y_test is None else decode_labels(self.Y_test)
+        return None if self.Y_test is None else labels_of(self.Y_test)
 
 
 def encode_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -81,9 +82,6 @@ def encode_labels(labels: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes)[:, labels]
 
 
-def decode_labels(Y: np.ndarray) -> np.ndarray:
-    """Y in either layout -> integer labels (m,)."""
-    return Y[0].astype(np.int64) if Y.shape[0] == 1 else Y.argmax(axis=0)
 
 
 def _make(name: str, classes, train, test=None) -> Dataset:

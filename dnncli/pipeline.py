@@ -31,7 +31,7 @@ from dnncli.data import Dataset
 from dnncli.engine.network import Network
 from dnncli.engine.optimizers import Composite
 from dnncli.engine.stack import StackedSeeding
-from dnncli.engine.training import History, fit, labels_of
+from dnncli.engine.training import History, fit, held_out_metrics
 from dnncli.errors import DnnError
 from dnncli.status import Status
 from dnncli.validation import Split, split_validation
@@ -60,19 +60,12 @@ class TrainedModel:
         """Class index per example (batch norm uses its running statistics)."""
         return self.network.predict(self.network.layout.split(self.theta), X)
 
-    def probabilities(self, X: np.ndarray) -> np.ndarray:
-        A, _ = self.network.forward(self.network.layout.split(self.theta), X)
-        return A
-
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float | None, float]:
-        """(cost, accuracy) on (X, Y). The cost is the mean cross-entropy WITHOUT the L2 term:
-        the L2 term is part of what training minimizes, not of how well a model predicts."""
-        params = self.network.layout.split(self.theta)
+        """(cost, accuracy) on (X, Y), as :func:`dnncli.engine.training.held_out_metrics` defines them."""
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-            A, cache = self.network.forward(params, X)
-            cost = float(self.network.loss_sum(A, cache, Y)) / X.shape[-1]
-            acc = float(np.mean(self.network.output.predict(A) == labels_of(Y)))
-        return (cost if math.isfinite(cost) else None), acc
+            cost, acc = held_out_metrics(self.network, self.network.layout.split(self.theta), X, Y)
+        cost = float(cost)
+        return (cost if math.isfinite(cost) else None), float(acc)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything ``params.npz`` holds: W1, b1, ... (gamma/beta) and running statistics."""

@@ -233,16 +233,13 @@ class Composite:
             at += k
         self.learning_rate = np.concatenate([np.broadcast_to(np.asarray(o.learning_rate, dtype=float), (s.stop - s.start,))
                                              for o, s in self.parts])
-        self.t = 0
 
     def init_state(self, theta: np.ndarray) -> None:
         self.learning_rate = np.reshape(self.learning_rate, (-1, 1))
         for optimizer, rows in self.parts:
             optimizer.init_state(theta[rows])
-        self.t = 0
 
     def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
-        self.t += 1
         lr = np.broadcast_to(learning_rate, (theta.shape[0], 1))
         for optimizer, rows in self.parts:
             optimizer.step(theta[rows], g[rows], lr[rows])

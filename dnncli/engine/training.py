@@ -78,10 +78,6 @@ class FitResult:
     seconds: float
     state: dict  # batch norm's running statistics, arrays with the model axis first for a stack
 
-    @property
-    def n_models(self) -> int:
-        return len(self.status)
-
     def member(self, k: int) -> Member:
         """Model k alone (theta (P,), history 1-D), as if it had been trained by itself."""
         stacked = self.theta.ndim == 2
@@ -107,6 +103,15 @@ class Member:
 def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Fraction of examples whose predicted class equals the label (per model)."""
     return np.mean(network.predict(params, X) == labels, axis=-1)
+
+
+def held_out_metrics(network: Network, params, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, accuracy) per model on data it is evaluated on (test, validation): the mean
+    cross-entropy WITHOUT the L2 term (that term is part of what training minimizes, not of how
+    well a model predicts), and the fraction of examples whose predicted class is the label.
+    The one definition of both, for the history and for a trained model's metrics."""
+    A, cache = network.forward(params, X)
+    return network.loss_sum(A, cache, Y) / X.shape[-1], np.mean(network.output.predict(A) == labels_of(Y), axis=-1)
 
 
 def labels_of(Y: np.ndarray) -> np.ndarray:
@@ -169,19 +174,13 @@ def fit(
     frozen_state: dict[int, dict] = {}
     evals: list[tuple] = []  # (epoch, train acc, test cost, test acc, val cost, val acc), each (K,)
 
-    def held_out(Xh, Yh):
-        """(cost, accuracy) per model on held-out data: the cross-entropy, without the L2 term."""
-        if Xh is None:
-            return np.full(K, np.nan), np.full(K, np.nan)
-        A, cache = network.forward(params, Xh)
-        return network.loss_sum(A, cache, Yh) / Xh.shape[-1], np.mean(network.output.predict(A) == labels_of(Yh), axis=-1)
-
-    nothing = (np.full(K, np.nan),) * 3
+    nothing = (np.full(K, np.nan),) * 2
 
     def evaluate(e: int, full: bool = True) -> None:
         """Record the evaluations of epoch e (only the validation set's when not ``full``)."""
-        rows = [*((accuracy(network, params, X, labels), *held_out(X_test, Y_test)) if full else nothing),
-                *held_out(X_val, Y_val)]
+        test = held_out_metrics(network, params, X_test, Y_test) if full and X_test is not None else nothing
+        val = held_out_metrics(network, params, X_val, Y_val) if X_val is not None else nothing
+        rows = [accuracy(network, params, X, labels) if full else nothing[0], *test, *val]
         rows = [np.array(v, dtype=float).reshape(K) for v in rows]
         for row in rows:
             row[~active] = np.nan
