@@ -155,6 +155,11 @@ def list_top(folder: str | os.PathLike = "runs") -> list[dict]:
             out.append({"kind": "compare", "dir": child.name, **_compare_row(child), "runs": inner})
         elif (child / "tune.yaml").is_file():
             out.append({"kind": "tune", "dir": child.name, **_tune_row(child), "runs": inner})
+        elif inner:  # a compare that never wrote its summary (killed): its runs tell how it stands
+            statuses = {r["status"] for r in inner}
+            status = "running" if "running" in statuses else ("stale" if "stale" in statuses else "incomplete")
+            out.append({"kind": "compare" if "-compare-" in child.name else "runs", "dir": child.name,
+                        "status": status, "summary": "no summary.json: the command did not finish", "runs": inner})
     return out
 
 

@@ -90,3 +90,17 @@ def test_one_row_per_top_level_directory_with_its_kind(tmp_path):
     assert len(rows) == 1 and len(rows[0]["runs"]) == 4
     bad = runner.invoke(app, ["runs", str(tmp_path), "--limit", "0"])
     assert bad.exit_code == 2 and "--limit" in bad.output
+
+
+def test_a_killed_compare_shows_as_stale(tmp_path):
+    """kill -9 leaves run directories `running` with a dead pid and no summary.json: listed, as stale."""
+    import json as _json
+
+    from dnncli.runs import list_top
+
+    folder = tmp_path / "20261201-000000-compare-optimizer"
+    (folder / "gd-seed3").mkdir(parents=True)
+    dead = {"pid": 2**22 + 12345, "host": __import__("socket").gethostname()}  # above any pid_max default
+    (folder / "gd-seed3" / "metrics.json").write_text(_json.dumps({"status": "running", "process": dead}))
+    [row] = list_top(tmp_path)
+    assert row["kind"] == "compare" and row["status"] == "stale" and row["runs"][0]["status"] == "stale"
