@@ -54,7 +54,7 @@ def run_ours(X, Y, epochs, seeding_class):
     theta = He()(network.layout, seeding.init_rng())
     result = fit(network, theta, X, Y, optimizer=Adam(LR), schedule=Constant(), epochs=epochs,
                  batch_size=BATCH, seeding=seeding)
-    return float(result.history.train_accuracy[-1])
+    return float(result.history.train_accuracy[-1, 0])
 
 
 # -- the course-notebook style, written out as the assignments do it ------------------------
@@ -330,7 +330,7 @@ def run_config(path, epochs):
     result = fit(built.network, built.theta, data.X_train, data.Y_train, optimizer=built.optimizer,
                  schedule=built.schedule, epochs=epochs, batch_size=config.training.batch_size,
                  seeding=built.seeding, eval_every=epochs)
-    return float(result.history.train_accuracy[-1])
+    return float(result.history.train_accuracy[-1, 0])
 
 
 def interleaved(contenders: dict, repeats: int, clock=time.process_time) -> tuple[dict, dict]:

@@ -17,6 +17,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,9 +95,11 @@ def executor(jobs: int | None = None, scheduler: str | None = None, n_tasks: int
         return InlineExecutor()
     from joblib.externals.loky import get_reusable_executor
 
+    _start_resource_trackers()
     try:
-        pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60,
-                                     initializer=_worker_init, initargs=(os.getpid(),))
+        with sigint_blocked():
+            pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60,
+                                         initializer=_worker_init, initargs=(os.getpid(),))
     except (OSError, RuntimeError) as exc:
         raise DnnError(f"cannot start {jobs} worker processes ({exc}); try a smaller --jobs") from None
     _shutdown_on_sigterm(pool)
@@ -311,10 +314,44 @@ def tune_malloc() -> None:
         pass
 
 
+@contextmanager
+def sigint_blocked():
+    """Block SIGINT in this thread while worker processes may be started (Linux, macOS).
+
+    A process started now inherits the blocked signal (through fork and exec), and so does a
+    thread started now (loky's manager thread, which starts workers later): a worker or
+    loky's resource tracker then never takes a terminal's Ctrl-C, which the whole foreground
+    process group receives, as a KeyboardInterrupt with a traceback while it is still importing.
+    The parent handles Ctrl-C and stops the workers itself (:func:`stop`). A Ctrl-C that
+    arrives inside the block is delivered when it ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _start_resource_trackers() -> None:
+    """Start loky's and multiprocessing's resource trackers (the pool would start both) before
+    :func:`sigint_blocked`: the standard library's unblocks SIGINT in the calling thread after
+    starting its process, which would let the workers started next take a Ctrl-C again."""
+    from multiprocessing import resource_tracker
+
+    from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+    resource_tracker.ensure_running()
+    loky_tracker.ensure_running()
+
+
 def _submit(pool: Executor, fn, item) -> Future:
     """``pool.submit``; a pool that cannot start its workers (a process limit, no memory) is one line."""
     try:
-        return pool.submit(fn, item)
+        with sigint_blocked():  # loky may start (or restart) workers here
+            return pool.submit(fn, item)
     except (OSError, RuntimeError) as exc:  # BrokenProcessPool and loky's errors are RuntimeErrors
         from dnncli.errors import DnnError
 
@@ -341,9 +378,11 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     workers at once (loky's are killed), then propagates.
     """
     items = list(items)
-    futures = {_submit(pool, fn, item): i for i, item in enumerate(items)}
+    futures: dict[Future, int] = {}
     results: list[Any] = [None] * len(items)
     try:
+        for i, item in enumerate(items):
+            futures[_submit(pool, fn, item)] = i
         for future in as_completed(futures):
             i = futures[future]
             try:

@@ -148,3 +148,21 @@ def test_scheduler_addresses_are_checked_before_connecting(address):
                                      "inproc://10.0.0.1/123/1"])
 def test_good_scheduler_addresses_pass(address):
     execution.check_scheduler_address(address)
+
+
+def _blocked_signals(_=None) -> set:
+    return set(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_workers_never_take_a_ctrl_c_but_the_parent_does():
+    """A terminal's Ctrl-C reaches the whole process group; a worker still importing would print a
+    KeyboardInterrupt traceback. Workers start with SIGINT blocked; the parent's mask is unchanged."""
+    before = _blocked_signals()
+    pool = execution.executor(jobs=2, n_tasks=2)
+    try:
+        masks = execution.run_all(_blocked_signals, [0, 1], pool)
+    finally:
+        execution.stop(pool)
+    assert all(signal.SIGINT in mask for mask in masks)
+    assert _blocked_signals() == before and signal.SIGINT not in before
