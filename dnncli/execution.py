@@ -38,6 +38,11 @@ class InlineExecutor(Executor):
         return future
 
 
+def is_local_pool(pool: Executor | None) -> bool:
+    """True for this machine's worker processes (they share its files); False inline or on a cluster."""
+    return pool is not None and not isinstance(pool, InlineExecutor | DaskExecutor)
+
+
 def workers(pool: Executor | None) -> int:
     """How many tasks ``pool`` runs at once: 1 in process, the pool's size, a cluster's threads."""
     if pool is None or isinstance(pool, InlineExecutor):

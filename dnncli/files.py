@@ -23,6 +23,15 @@ class WriteError(DnnError, OSError):
         why = (exc.strerror or str(exc) or type(exc).__name__).lower()
         super().__init__(f"{why} while writing {path}")
 
+    def __reduce__(self):  # a worker process's error travels to the parent as its message
+        return _write_error, (str(self),)
+
+
+def _write_error(message: str) -> WriteError:
+    error = WriteError.__new__(WriteError)
+    DnnError.__init__(error, message)
+    return error
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:

@@ -385,3 +385,15 @@ def test_a_long_config_file_name_gives_a_shortened_run_name(tmp_path, root):
     assert result.exit_code == 0, result.output
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.endswith("-" + "x" * 100)  # MAX_NAME = 100 characters
+
+
+def test_a_write_error_crosses_a_process_boundary_as_itself():
+    """A worker that writes a run directory returns its WriteError to the parent (pickled)."""
+    import pickle
+
+    from dnncli.files import WriteError
+
+    error = WriteError(pathlib.Path("/x/history.csv"), OSError(28, "No space left on device"))
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is WriteError and isinstance(again, OSError) and again.exit_code == 1
+    assert str(again) == str(error) == "no space left on device while writing /x/history.csv"

@@ -334,3 +334,24 @@ def test_a_trial_whose_tell_never_happened_is_sampled_again(tmp_path):
     statuses = [r["status"] for r in again.rows]
     assert statuses[3] == "interrupted" and statuses.count("completed") == 4
     assert again.best["val_accuracy"] != 0.99 or again.best["trial"] != 3
+
+
+def test_top_runs_written_by_workers_report_a_write_failure_as_one_line(tmp_path):
+    """The top trials' run directories are written by the local workers; a failed write comes back
+    to the parent as the same one-line WriteError (exit 1), not as a worker's traceback."""
+    from dnncli import execution
+    from dnncli.experiments.tune.writers import _TopRun, _write_top_run
+    from dnncli.files import WriteError
+    from dnncli.pipeline import RunResult
+
+    config = load_config("configs/adam_moons.yaml", TINY)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    tasks = [_TopRun(blocked / f"trial-{k}", RunResult.failed(config, "x"), None, None, False) for k in range(2)]
+    pool = execution.executor(jobs=2, n_tasks=2)
+    try:
+        outcomes = execution.run_all(_write_top_run, tasks, pool)
+    finally:
+        execution.stop(pool)
+    assert [type(o) for o in outcomes] == [WriteError, WriteError]
+    assert all(f"while writing {blocked}/trial-" in str(o) and o.exit_code == 1 for o in outcomes)

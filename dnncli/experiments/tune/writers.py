@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dnncli import pipeline
+from dnncli import execution, pipeline
 from dnncli.config import RunConfig
 from dnncli.experiments.tune.space import rank, trial_config
 from dnncli.experiments.tune.study import COUNTED, NUMBERS, trial_rows
 from dnncli.experiments.writing import start_run, write_run
-from dnncli.files import write_text
+from dnncli.files import WriteError, write_text
 from dnncli.runs import write_history_csv
 from dnncli.search import Param, flow_yaml
 from dnncli.validation import Split
@@ -109,16 +109,44 @@ def _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command
     for r, result in zip(missing, pipeline.run_configs(configs, pool=pool, validation=split)):
         outcomes[r["trial"]] = result
     dataset = None
+    tasks = []
     for r in top:
         run_dir = out_dir / _run_name(r)
         if not run_dir.exists() and r["trial"] in outcomes:
-            result = outcomes[r["trial"]]
             if plots and dataset is None:
                 dataset = split_validation(build_dataset(base), split)[0]
             run_dir.mkdir()
-            write_run(run_dir, result, start_run(run_dir, result.config, command), dataset=dataset, plots=plots)
+            tasks.append(_TopRun(run_dir, outcomes[r["trial"]], command, dataset, plots))
         if run_dir.exists():
             r["dir"] = run_dir.name
+    # Their plots take most of a tune's writing time: drawn by the local workers, side by side.
+    local = execution.is_local_pool(pool) and plots and len(tasks) > 1
+    for outcome in execution.run_all(_write_top_run, tasks, pool) if local else map(_write_top_run, tasks):
+        if isinstance(outcome, execution.Failure):  # a bug, not a user's mistake: keep its traceback
+            raise RuntimeError(f"writing a top trial's run directory failed:\n{outcome.detail}")
+        if outcome is not None:
+            raise outcome
+
+
+@dataclass(frozen=True)
+class _TopRun:
+    """A top trial's run directory to write (a task a worker process can take)."""
+
+    run_dir: Path
+    result: pipeline.RunResult
+    command: list[str] | None
+    dataset: object
+    plots: bool
+
+
+def _write_top_run(task: _TopRun) -> WriteError | None:
+    """Write the run directory; a write failure is returned (and raised by the caller), not raised here."""
+    try:
+        write_run(task.run_dir, task.result, start_run(task.run_dir, task.result.config, task.command),
+                  dataset=task.dataset, plots=task.plots)
+    except WriteError as error:
+        return error
+    return None
 
 
 def _run_name(row: dict) -> str:
