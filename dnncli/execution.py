@@ -402,6 +402,20 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     return results
 
 
+def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None) -> list[Any]:
+    """``[fn(item) for item in items]``, on this machine's worker processes side by side when
+    ``pool`` has some and there is more than one item; here otherwise (a cluster's workers may
+    not share this machine's files). A task that raises is a bug: its traceback is raised here."""
+    items = list(items)
+    if not (is_local_pool(pool) and len(items) > 1):
+        return [fn(item) for item in items]
+    outcomes = run_all(fn, items, pool)
+    for outcome in outcomes:
+        if isinstance(outcome, Failure):
+            raise RuntimeError(f"a worker's task failed:\n{outcome.detail}")
+    return outcomes
+
+
 def stop(pool: Executor, futures: Iterable[Future] = ()) -> None:
     """Cancel pending tasks and stop the workers now (the running ones are killed, not awaited)."""
     for future in futures:

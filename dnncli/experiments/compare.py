@@ -18,7 +18,7 @@ from dnncli.errors import ConfigError, DnnError
 from dnncli.experiments.arms import Arm, resolve_arms, safe_name, vary_arms, with_seed
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA, describe, welch
-from dnncli.experiments.writing import start_run, write_run
+from dnncli.experiments.writing import Drawing, draw_all, start_run, write_run
 from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
 from dnncli.presets import AXES
@@ -142,7 +142,7 @@ def compare(
                   "reruns": reruns, "arms": summary}
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets) if plots and not interrupted else []
+        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool) if plots and not interrupted else []
         if stop.stop_training and not interrupted:  # a signal during the plots: they finished, the status says so
             interrupted = stop.interrupted()
             public["status"] = str(Status.INTERRUPTED)
@@ -254,7 +254,9 @@ def _csv_rows(summary: dict) -> list[dict]:
     return rows
 
 
-def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets) -> list[str]:
+def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets,
+                 pool=None) -> list[str]:
+    """costs.png, accuracy.png and (2-D data) boundaries.png, drawn side by side by the local workers."""
     from dnncli import plots
 
     curves = {}
@@ -265,15 +267,15 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
         for i, h in enumerate(histories):
             rows[i, : len(h)] = h
         curves[arm.name] = rows
-    plots.plot_compare_costs(out_dir / "costs.png", curves, title=f"compare {', '.join(curves)}: train cost per epoch (incl. any L2 term)")
-    images = ["costs.png"]
+    drawings = [Drawing(plots.plot_compare_costs, out_dir / "costs.png", (curves,),
+                        {"title": f"compare {', '.join(curves)}: train cost per epoch (incl. any L2 term)"})]
 
     def per_seed(key):
         return {a: [r[key] for r in runs[a] if r[key] is not None] for a in runs}
 
-    plots.plot_accuracy(out_dir / "accuracy.png", list(runs), per_seed("train_accuracy"), per_seed("test_accuracy"),
-                        best=best, title="accuracy per arm (dots: seeds)")
-    images.append("accuracy.png")
+    drawings.append(Drawing(plots.plot_accuracy, out_dir / "accuracy.png",
+                            (list(runs), per_seed("train_accuracy"), per_seed("test_accuracy")),
+                            {"best": best, "title": "accuracy per arm (dots: seeds)"}))
     panels = []
     for arm in arms:
         if not runs[arm.name]:
@@ -284,7 +286,8 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
         if ds is None:  # an arm whose data cannot be loaded has no panel
             continue
         if ds.n_features != 2:
-            return images
+            panels = []
+            break
         predict, title = None, f"{arm.name}: {result.status}"
         if result.model is not None and result.model.finite:
             predict = result.model.predict
@@ -294,9 +297,10 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
         panels.append({"title": title, "predict": predict, "X_train": ds.X_train, "labels_train": ds.labels_train,
                        "X_test": ds.X_test, "labels_test": ds.labels_test})
     if panels:
-        plots.plot_boundaries_grid(out_dir / "boundaries.png", panels, title="decision boundaries (first seed)")
-        images.append("boundaries.png")
-    return images
+        drawings.append(Drawing(plots.plot_boundaries_grid, out_dir / "boundaries.png", (panels,),
+                                {"title": "decision boundaries (first seed)"}))
+    draw_all(drawings, pool)
+    return [d.path.name for d in drawings]
 
 
 def compare_report(summary: dict, images: list[str], axis) -> str:

@@ -12,14 +12,16 @@ import datetime
 import math
 import platform
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from dnncli import __version__
+from dnncli import __version__, execution
 from dnncli.config import RunConfig
 from dnncli.data import Dataset
-from dnncli.files import write_text
+from dnncli.files import WriteError, write_text
 from dnncli.pipeline import RunResult
 from dnncli.processes import process_marker
 from dnncli.report import run_report
@@ -130,3 +132,30 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
         )
         images.append("decision_boundary.png")
     return images
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """One plot to draw: ``plot(path, *args, **kwargs)``, a :mod:`dnncli.plots` function with
+    arguments a worker process can take (arrays, a trained model's ``predict``)."""
+
+    plot: Callable
+    path: Path
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+
+
+def draw_all(drawings: list[Drawing], pool=None) -> None:
+    """Draw every plot: on the local worker processes side by side when ``pool`` has some
+    (a compare's three summary plots take longer than the parent needs for everything else)."""
+    for error in execution.map_local(_draw, drawings, pool):
+        if error is not None:
+            raise error
+
+
+def _draw(drawing: Drawing) -> WriteError | None:
+    try:
+        drawing.plot(drawing.path, *drawing.args, **drawing.kwargs)
+    except WriteError as error:  # returned, so that it reaches the parent as itself
+        return error
+    return None

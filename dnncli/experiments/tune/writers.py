@@ -120,12 +120,9 @@ def _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command
         if run_dir.exists():
             r["dir"] = run_dir.name
     # Their plots take most of a tune's writing time: drawn by the local workers, side by side.
-    local = execution.is_local_pool(pool) and plots and len(tasks) > 1
-    for outcome in execution.run_all(_write_top_run, tasks, pool) if local else map(_write_top_run, tasks):
-        if isinstance(outcome, execution.Failure):  # a bug, not a user's mistake: keep its traceback
-            raise RuntimeError(f"writing a top trial's run directory failed:\n{outcome.detail}")
-        if outcome is not None:
-            raise outcome
+    for error in execution.map_local(_write_top_run, tasks, pool if plots else None):
+        if error is not None:
+            raise error
 
 
 @dataclass(frozen=True)
