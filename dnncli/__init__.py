@@ -17,7 +17,7 @@ _EXPORTS = {
     "train": ("dnncli.experiments.train", "train"),
     "compare": ("dnncli.experiments.compare", "compare"),
     "tune": ("dnncli.experiments.tune", "tune"),
-    "gradcheck": ("dnncli.experiments.gradcheck", "check"),
+    "gradcheck": ("dnncli.experiments.gradcheck", "gradcheck"),
     "run_configs": ("dnncli.pipeline", "run_configs"),
 }
 

@@ -8,6 +8,7 @@ import pytest
 
 from dnncli.engine.activations import ACTIVATIONS, SigmoidOutput, SoftmaxOutput
 from dnncli.engine.network import Network
+from dnncli.errors import ConfigError
 from dnncli.experiments import gradcheck as gc
 
 
@@ -56,7 +57,7 @@ def test_every_named_model_passes(name):
 @pytest.mark.parametrize("keep_prob", [None, [0.7, 0.9]])
 def test_every_engine_variant_passes_the_full_check(activation, output, lambd, keep_prob):
     sizes = [3, 5, 4, 1] if output == "sigmoid" else [3, 5, 4, 3]
-    problem = gc._random_problem(sizes, ACTIVATIONS.get(activation)(), SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
+    problem = gc.random_problem(sizes, ACTIVATIONS.get(activation)(), SigmoidOutput() if output == "sigmoid" else SoftmaxOutput(),
                                  lambd=lambd, keep_prob=keep_prob, seed=5)
     report = gc.check(problem)
     assert report.passed, (report.difference, [(t.name, t.share) for t in report.tensors])
@@ -122,3 +123,26 @@ def test_a_big_network_with_a_large_l2_term_is_not_a_false_alarm():
     proc = dnn("--config", "configs/l2_overfit_moons.yaml", "--mode", "full")
     assert proc.returncode == 0, proc.stdout
     assert "PASS" in proc.stdout and "6391 parameters" in proc.stdout
+
+
+def test_two_forward_passes_per_checked_entry():
+    """theta +- epsilon e_i: one forward pass each gives both the cost and the ReLU kink signs;
+    beyond those 2P, one pass for back-propagation and one for the reported cost."""
+    problem = gc.three_layer()
+    calls = []
+    real = problem.network.forward
+    problem.network.forward = lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs)
+    report = gc.check(problem)
+    assert report.passed and len(calls) == 2 * problem.theta.size + 2
+
+
+def test_the_library_call_is_the_cli_one():
+    import dnncli
+
+    named = dnncli.gradcheck("three_layer")
+    assert named.passed and named.n_parameters == 47  # 5*4+5 + 3*5+3 + 1*3+1
+    assert named.difference == gc.check(gc.three_layer()).difference
+    from_config = dnncli.gradcheck(config="configs/adam_moons.yaml", overrides=["model.hidden=[3]"], examples=5)
+    assert from_config.passed and from_config.n_parameters == 3 * 3 + 4  # [2, 3, 1]: W1 3x2, b1, W2 1x3, b2
+    with pytest.raises(ConfigError, match="exactly one"):
+        dnncli.gradcheck()

@@ -23,22 +23,11 @@ def gradcheck_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Check back-propagation against central differences; exit 0 on pass, 1 on fail."""
-    from dnncli.errors import ConfigError
-    from dnncli.experiments import gradcheck as gc
+    from dnncli.experiments.gradcheck import gradcheck
 
     with user_errors():
-        if (model is None) == (config is None):
-            given = "both" if model is not None else "neither"
-            raise ConfigError("--model/--config", given, "exactly one of them, e.g. --model three_layer")
-        if config is not None:
-            from dnncli.config import load_config
-
-            if examples < 1:
-                raise ConfigError("--examples", examples, "at least 1")
-            problem = gc.problem_from_config(load_config(config, list(set_)), examples)
-        else:
-            problem = gc.MODELS.get(model, "--model")()
-        report = gc.check(problem, epsilon=epsilon, threshold=threshold, mode=mode, directions=directions)
+        report = gradcheck(model, config=config, overrides=set_, examples=examples, epsilon=epsilon,
+                           threshold=threshold, mode=mode, directions=directions)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:

@@ -59,8 +59,10 @@ def three_layer() -> Problem:
     return Problem(network, network.layout.from_arrays(arrays), X, Y, "course test case 4-5-3-1, relu, sigmoid, 3 examples")
 
 
-def _random_problem(sizes, activation, output, *, lambd=0.0, keep_prob=None, batchnorm=None, m=8, seed=0,
-                    description=""):
+def random_problem(sizes, activation, output, *, lambd=0.0, keep_prob=None, batchnorm=None, m=8, seed=0,
+                   description="") -> Problem:
+    """A network with parameters drawn N(0, 0.5^2) and a random batch of ``m`` examples: the named
+    models below, and any variant a test wants to check (every activation, output, L2, dropout)."""
     rng = np.random.default_rng(seed)
     network = Network(sizes, activation, output, lambd=lambd, keep_prob=keep_prob, batchnorm=batchnorm)
     theta = network.layout.initial()
@@ -76,28 +78,28 @@ def _random_problem(sizes, activation, output, *, lambd=0.0, keep_prob=None, bat
 @MODELS.register("deep")
 def deep() -> Problem:
     """A deeper tanh network 5-8-8-8-8-1 with L2 (lambd 0.7)."""
-    return _random_problem([5, 8, 8, 8, 8, 1], Tanh(), SigmoidOutput(), lambd=0.7, seed=1,
+    return random_problem([5, 8, 8, 8, 8, 1], Tanh(), SigmoidOutput(), lambd=0.7, seed=1,
                            description="deep 5-8-8-8-8-1, tanh, sigmoid, L2 0.7, 8 examples")
 
 
 @MODELS.register("softmax")
 def softmax() -> Problem:
     """A 4-class softmax network 6-7-4 with relu."""
-    return _random_problem([6, 7, 4], ReLU(), SoftmaxOutput(), seed=2,
+    return random_problem([6, 7, 4], ReLU(), SoftmaxOutput(), seed=2,
                            description="softmax 6-7-4, relu, 4 classes, 8 examples")
 
 
 @MODELS.register("dropout")
 def dropout() -> Problem:
     """relu 4-6-5-1 with dropout (keep_prob 0.8, 0.6) and L2 0.3; masks held fixed."""
-    return _random_problem([4, 6, 5, 1], ReLU(), SigmoidOutput(), lambd=0.3, keep_prob=[0.8, 0.6], seed=3,
+    return random_problem([4, 6, 5, 1], ReLU(), SigmoidOutput(), lambd=0.3, keep_prob=[0.8, 0.6], seed=3,
                            description="4-6-5-1, relu, dropout keep_prob [0.8, 0.6], L2 0.3")
 
 
 @MODELS.register("batchnorm")
 def batchnorm() -> Problem:
     """tanh 4-6-5-1 with batch norm on both hidden layers and L2 0.3 (gamma, beta checked too)."""
-    return _random_problem([4, 6, 5, 1], Tanh(), SigmoidOutput(), lambd=0.3, batchnorm=[True, True], seed=4,
+    return random_problem([4, 6, 5, 1], Tanh(), SigmoidOutput(), lambd=0.3, batchnorm=[True, True], seed=4,
                            description="4-6-5-1, tanh, batch norm on both hidden layers, L2 0.3")
 
 
@@ -139,17 +141,23 @@ class Report:
 
 def data_cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
     """The textbook cross-entropy on A_L (no L2 term), with the dropout masks held fixed."""
+    return lambda theta: _cost_and_kinks(problem, theta)[0]
+
+
+def _cost_and_kinks(problem: Problem, theta: np.ndarray) -> tuple[float, np.ndarray | None]:
+    """One forward pass at ``theta``: the textbook cross-entropy on A_L, and (for an activation
+    with a kink, such as ReLU) the signs Z_l > 0 of every hidden pre-activation."""
     network, X, Y = problem.network, problem.X, problem.Y
-    m = X.shape[-1]
-    binary = isinstance(network.output, SigmoidOutput)
-
-    def J_data(theta: np.ndarray) -> float:
-        A, _ = network.forward(network.layout.split(theta), X, _masks(problem), training=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            loss = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) if binary else -np.sum(Y * np.log(A))
-        return float(loss / m)
-
-    return J_data
+    A, cache = network.forward(network.layout.split(theta), X, _masks(problem), training=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if isinstance(network.output, SigmoidOutput):
+            loss = -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+        else:
+            loss = -np.sum(Y * np.log(A))
+    signs = None
+    if getattr(network.activation, "has_kink", False) and network.L >= 2:
+        signs = np.concatenate([np.ravel(Z > 0) for Z, _, _ in cache[1:-1]])
+    return float(loss / X.shape[-1]), signs
 
 
 def cost_fn(problem: Problem) -> Callable[[np.ndarray], float]:
@@ -197,16 +205,12 @@ def relative_difference(g: np.ndarray, approx: np.ndarray) -> float:
     return float(np.linalg.norm(g - approx) / denominator) if denominator > 0 else 0.0
 
 
-def _kink_signs(problem: Problem, theta: np.ndarray) -> np.ndarray | None:
-    if not getattr(problem.network.activation, "has_kink", False) or problem.network.L < 2:
-        return None
-    _, cache = problem.network.forward(problem.network.layout.split(theta), problem.X, _masks(problem), training=True)
-    return np.concatenate([np.ravel(Z > 0) for Z, _, _ in cache[1:-1]])
-
-
 def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, mode: str = "auto",
           directions: int = 10, grad: np.ndarray | None = None, seed: int = 0) -> Report:
-    """Gradient check of ``problem``; ``grad`` overrides the engine's gradient (tests inject bugs)."""
+    """Gradient check of ``problem``; ``grad`` overrides the engine's gradient (tests inject bugs).
+
+    Two forward passes per checked entry (theta +- epsilon e_i): each gives the cost and the kink signs.
+    """
     # `not 0 < x < inf` also refuses NaN, for which every comparison is False (a NaN step gave "PASS")
     if not 0 < epsilon < math.inf:
         raise ConfigError("--epsilon", epsilon, "a finite positive number such as 1e-7")
@@ -246,8 +250,8 @@ def check(problem: Problem, *, epsilon: float = 1e-7, threshold: float = 2e-7, m
         plus, minus = theta.copy(), theta.copy()
         plus[i] += epsilon
         minus[i] -= epsilon
-        approx[i] = (J_data(plus) - J_data(minus)) / (2 * epsilon) + slope[i]
-        signs_plus, signs_minus = _kink_signs(problem, plus), _kink_signs(problem, minus)
+        (J_plus, signs_plus), (J_minus, signs_minus) = _cost_and_kinks(problem, plus), _cost_and_kinks(problem, minus)
+        approx[i] = (J_plus - J_minus) / (2 * epsilon) + slope[i]
         kink[i] = signs_plus is not None and bool(np.any(signs_plus != signs_minus))
     tensors = []
     scale = np.linalg.norm(g[~kink]) + np.linalg.norm(approx[~kink])
@@ -282,3 +286,27 @@ def problem_from_config(config, examples: int = 8) -> Problem:
     return Problem(built.network, built.theta, ds.X_train[:, :m], ds.Y_train[:, :m],
                    f"{config.name}: {built.network.sizes}, {config.model.activation}, {m} examples",
                    dropout_seed=0 if keep is not None else None)
+
+
+def gradcheck(model: str | None = None, *, config=None, overrides=(), examples: int = 8, epsilon: float = 1e-7,
+              threshold: float = 2e-7, mode: str = "auto", directions: int = 10) -> Report:
+    """``dnn gradcheck`` as a library call: check a named model (``model="three_layer"``) or the
+    network a training config describes (``config``: a path or a RunConfig, with ``overrides``
+    as ``--set`` gives them), on its first ``examples`` training examples.
+
+        >>> dnncli.gradcheck("three_layer").passed
+        True
+    """
+    if (model is None) == (config is None):
+        raise ConfigError("--model/--config", "both" if model is not None else "neither",
+                          "exactly one of them, e.g. --model three_layer")
+    if model is not None:
+        problem = MODELS.get(model)()
+    else:
+        if examples < 1:
+            raise ConfigError("--examples", examples, "at least 1")
+        from dnncli.config import RunConfig, load_config
+
+        run_config = config if isinstance(config, RunConfig) else load_config(config, list(overrides))
+        problem = problem_from_config(run_config, examples)
+    return check(problem, epsilon=epsilon, threshold=threshold, mode=mode, directions=directions)
