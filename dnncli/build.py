@@ -15,7 +15,7 @@ from dnncli import budget
 from dnncli.config import RegularizationConfig, RunConfig, entry_params
 from dnncli.data import Dataset, load_dataset
 from dnncli.engine.activations import ACTIVATIONS, output_for
-from dnncli.engine.initializers import INITIALIZERS
+from dnncli.engine.initializers import INITIALIZERS, FromFile
 from dnncli.engine.network import Layout, Network
 from dnncli.engine.optimizers import OPTIMIZERS
 from dnncli.engine.schedules import SCHEDULES
@@ -74,7 +74,24 @@ def initial_theta(config: RunConfig, layout: Layout) -> tuple[np.ndarray, object
     """The config's initial parameters and its seeding (whose init stream drew them)."""
     seeding = SEEDINGS.get(config.seeding, "seeding")(config.seed)
     initializer = INITIALIZERS.get(config.init.name, "init.name")(**entry_params(config.init, "init"))
+    if isinstance(initializer, FromFile):
+        return _from_file(initializer, layout), seeding
     return initializer(layout, seeding.init_rng()), seeding
+
+
+def _from_file(initializer: FromFile, layout: Layout) -> np.ndarray:
+    """``init: {name: file, path: ...}``: the file is read here (the engine reads no files)."""
+    from dnncli.errors import DataError
+    from dnncli.runs import read_npz
+
+    initializer.arrays = read_npz(initializer.path, "init.path", max_values=layout.size)
+    try:
+        return initializer(layout, None)
+    except KeyError as exc:
+        raise DataError(f"init.path: {initializer.path!r} has no array {exc.args[0]} "
+                        f"(it has {sorted(initializer.arrays)})") from None
+    except ValueError as exc:
+        raise DataError(f"init.path: {initializer.path!r}: {exc}") from None
 
 
 def build_optimizer(configs: Sequence[RunConfig]):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dnncli.errors import DnnError, os_error
+from dnncli.errors import DataError, DnnError, os_error
 from dnncli.files import atomic_path, write_json, write_text
 from dnncli.processes import process_alive, process_marker  # noqa: F401 - process_marker is part of this API
 
@@ -187,3 +187,40 @@ def _tune_row(path: Path) -> dict:
     status = "completed" if (path / "best.yaml").is_file() else "no result"
     summary = (f"best trial {best['trial']}: val acc {float(best['val_accuracy']):.4f}" if best else "no trial completed")
     return {"status": status, "n_trials": len(rows), "summary": summary}
+
+
+def read_npz(path, key: str, max_values: int | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file (no pickle), or one :class:`DataError` line naming ``key``.
+
+    Refused: a missing, empty, truncated or non-zip file (an ``.npy`` renamed ``.npz``), a bad
+    CRC, members holding more than ``max_values`` numbers in all, complex, non-numeric or
+    non-finite arrays.
+    """
+    where = f"{key}: {str(path)!r}"
+    try:
+        if not os.path.isfile(path):
+            raise DataError(f"{where}: no such file")
+        if not zipfile.is_zipfile(path):
+            raise DataError(f"{where} is not an .npz file (empty, truncated, or not a zip archive)")
+        with zipfile.ZipFile(path) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+            if max_values is not None and declared > 16 * max_values + 4096 * (len(archive.infolist()) + 1):
+                raise DataError(f"{where} holds {declared} bytes of arrays, far more than the "
+                                f"{max_values} parameters of this network")
+            bad = archive.testzip()  # reads every member: a bad CRC or a cut member shows here
+            if bad is not None:
+                raise DataError(f"{where}: member {bad!r} is damaged (bad CRC)")
+        with np.load(path, allow_pickle=False) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+        raise DataError(f"{where}: cannot read it ({type(exc).__name__}: {str(exc)[:120]})") from None
+    if not arrays:
+        raise DataError(f"{where} holds no arrays")
+    for name, array in arrays.items():
+        if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise DataError(f"{where}: array {name!r} is {array.dtype}; real numbers are needed")
+        if not np.isfinite(array).all():
+            raise DataError(f"{where}: array {name!r} holds NaN or infinite values")
+    return arrays

@@ -11,7 +11,7 @@ import numpy as np
 
 from dnncli.registry import Registry
 
-ACTIVATIONS: Registry[type] = Registry("model.activation")
+ACTIVATIONS: Registry[type] = Registry("activations")
 
 # Constants as 0-d arrays: a ufunc takes one about 0.2 µs faster than a Python float.
 ZERO, ONE = np.array(0.0), np.array(1.0)

@@ -16,17 +16,14 @@ course's exact weights. Scales (n_prev = n_{l-1}, n = n_l):
 from __future__ import annotations
 
 import math
-import os
-import zipfile
 
 import numpy as np
 
 from dnncli.constraints import Positive
 from dnncli.engine.network import Layout
-from dnncli.errors import DataError
 from dnncli.registry import Registry
 
-INITIALIZERS: Registry[type] = Registry("init.name")
+INITIALIZERS: Registry[type] = Registry("initializers")
 
 
 class Initializer:
@@ -87,55 +84,25 @@ class Glorot(Initializer):
         return math.sqrt(2.0 / (n_prev + n))
 
 
-@INITIALIZERS.register("file")
-class FromFile(Initializer):
-    """Start from a saved ``params.npz`` (arrays W1, b1, ... in course shapes; no pickle)."""
+class FromArrays(Initializer):
+    """Start from given arrays W1, b1, ... in course shapes (``Layout.from_arrays``: a KeyError
+    names a missing array, a ValueError a wrong shape)."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, arrays: dict[str, np.ndarray] | None):
+        self.arrays = arrays
 
     def __call__(self, layout, rng):
-        arrays = read_npz(self.path, "init.path", max_values=layout.size)
-        try:
-            return layout.from_arrays(arrays)
-        except KeyError as exc:
-            raise DataError(f"init.path: {self.path!r} has no array {exc.args[0]} (it has {sorted(arrays)})") from None
-        except ValueError as exc:
-            raise DataError(f"init.path: {self.path!r}: {exc}") from None
+        if self.arrays is None:
+            raise RuntimeError(f"{type(self).__name__}: no arrays were given")
+        return layout.from_arrays(self.arrays)
 
 
-def read_npz(path, key: str, max_values: int | None = None) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` file (no pickle), or one :class:`DataError` line naming ``key``.
+@INITIALIZERS.register("file")
+class FromFile(FromArrays):
+    """Start from a saved ``params.npz``. The config names the file; the engine reads no file:
+    the build step reads it (``dnncli.runs.read_npz``: no pickle, every array checked) into
+    ``arrays`` before the initializer is called."""
 
-    Refused: a missing, empty, truncated or non-zip file (an ``.npy`` renamed ``.npz``), a bad
-    CRC, members holding more than ``max_values`` numbers in all, complex, non-numeric or
-    non-finite arrays.
-    """
-    where = f"{key}: {str(path)!r}"
-    try:
-        if not os.path.isfile(path):
-            raise DataError(f"{where}: no such file")
-        if not zipfile.is_zipfile(path):
-            raise DataError(f"{where} is not an .npz file (empty, truncated, or not a zip archive)")
-        with zipfile.ZipFile(path) as archive:
-            declared = sum(info.file_size for info in archive.infolist())
-            if max_values is not None and declared > 16 * max_values + 4096 * (len(archive.infolist()) + 1):
-                raise DataError(f"{where} holds {declared} bytes of arrays, far more than the "
-                                f"{max_values} parameters of this network")
-            bad = archive.testzip()  # reads every member: a bad CRC or a cut member shows here
-            if bad is not None:
-                raise DataError(f"{where}: member {bad!r} is damaged (bad CRC)")
-        with np.load(path, allow_pickle=False) as saved:
-            arrays = {name: saved[name] for name in saved.files}
-    except DataError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
-        raise DataError(f"{where}: cannot read it ({type(exc).__name__}: {str(exc)[:120]})") from None
-    if not arrays:
-        raise DataError(f"{where} holds no arrays")
-    for name, array in arrays.items():
-        if np.iscomplexobj(array) or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-            raise DataError(f"{where}: array {name!r} is {array.dtype}; real numbers are needed")
-        if not np.isfinite(array).all():
-            raise DataError(f"{where}: array {name!r} holds NaN or infinite values")
-    return arrays
+    def __init__(self, path: str):
+        super().__init__(None)
+        self.path = path

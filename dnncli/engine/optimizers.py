@@ -21,7 +21,7 @@ from dnncli.constraints import Beta, Epsilon, LearningRate
 from dnncli.engine.stack import reshape_hyperparameters
 from dnncli.registry import Registry
 
-OPTIMIZERS: Registry[type] = Registry("optimizer.name")
+OPTIMIZERS: Registry[type] = Registry("optimizers")
 
 
 class Optimizer:

@@ -21,7 +21,7 @@ import numpy as np
 from dnncli.constraints import NonNegative, PositiveInt, Range
 from dnncli.registry import Registry
 
-SCHEDULES: Registry[type] = Registry("schedule.name")
+SCHEDULES: Registry[type] = Registry("schedules")
 
 
 @SCHEDULES.register("constant")

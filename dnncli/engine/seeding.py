@@ -19,7 +19,7 @@ import numpy as np
 
 from dnncli.registry import Registry
 
-SEEDINGS: Registry[type] = Registry("seeding")
+SEEDINGS: Registry[type] = Registry("seedings")
 
 
 @SEEDINGS.register("numpy")
