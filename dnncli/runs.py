@@ -22,6 +22,7 @@ import numpy as np
 from dnncli.errors import DataError, DnnError, os_error
 from dnncli.files import atomic_path, write_json, write_text
 from dnncli.processes import process_alive, process_marker  # noqa: F401 - process_marker is part of this API
+from dnncli.status import Status
 
 MAX_METRICS_BYTES = 1 << 20  # a metrics.json is ~1 KB; anything far larger is not one of ours
 PROCESS_KEY = "process"  # metrics[PROCESS_KEY] = process_marker() (pid, host), written with status "running"
@@ -116,13 +117,13 @@ def list_runs(folder: str | os.PathLike = "runs") -> list[dict]:
         metrics = read_metrics(metrics_file.parent)
         where = str(metrics_file.parent.relative_to(folder))
         if metrics is None:
-            found.append({"dir": where, "status": "unreadable", "started": ""})
+            found.append({"dir": where, "status": str(Status.UNREADABLE), "started": ""})
             continue
         record = {**metrics, "dir": where, "started": str(metrics.get("started", ""))}
         if not isinstance(record.get("status"), str):
-            record["status"] = "unreadable"
-        elif record["status"] == "running" and _is_stale(metrics.get(PROCESS_KEY)):
-            record["status"] = "stale"
+            record["status"] = str(Status.UNREADABLE)
+        elif record["status"] == Status.RUNNING and _is_stale(metrics.get(PROCESS_KEY)):
+            record["status"] = str(Status.STALE)
         found.append(record)
     return sorted(found, key=lambda m: (m["started"], m["dir"]), reverse=True)
 
@@ -157,7 +158,7 @@ def list_top(folder: str | os.PathLike = "runs") -> list[dict]:
             out.append({"kind": "tune", "dir": child.name, **_tune_row(child), "runs": inner})
         elif inner:  # a compare that never wrote its summary (killed): its runs tell how it stands
             statuses = {r["status"] for r in inner}
-            status = "running" if "running" in statuses else ("stale" if "stale" in statuses else "incomplete")
+            status = next((s for s in (Status.RUNNING, Status.STALE) if s in statuses), Status.INCOMPLETE)
             out.append({"kind": "compare" if "-compare-" in child.name else "runs", "dir": child.name,
                         "status": status, "summary": "no summary.json: the command did not finish", "runs": inner})
     return out
@@ -171,7 +172,7 @@ def _compare_row(path: Path) -> dict:
     except (OSError, ValueError, RecursionError):
         row = None
     if row is None or not isinstance(row.get("status"), str):
-        return {"status": "unreadable"}
+        return {"status": str(Status.UNREADABLE)}
     row["n_runs"] = row.pop("runs")
     row["summary"] = f"best {row['best']}" if row.get("best") else "no arm completed"
     return row
@@ -181,10 +182,10 @@ def _tune_row(path: Path) -> dict:
     try:
         rows = list(csv.DictReader((path / "trials.csv").open(encoding="utf-8")))
     except (OSError, csv.Error, UnicodeDecodeError):
-        return {"status": "unreadable" if (path / "trials.csv").exists() else "running", "summary": "no trials yet"}
-    done = [r for r in rows if r.get("status") == "completed" and r.get("val_accuracy")]
+        return {"status": str(Status.UNREADABLE if (path / "trials.csv").exists() else Status.RUNNING), "summary": "no trials yet"}
+    done = [r for r in rows if r.get("status") == Status.COMPLETED and r.get("val_accuracy")]
     best = max(done, key=lambda r: float(r["val_accuracy"]), default=None)
-    status = "completed" if (path / "best.yaml").is_file() else "no result"
+    status = Status.COMPLETED if (path / "best.yaml").is_file() else Status.NO_RESULT
     summary = (f"best trial {best['trial']}: val acc {float(best['val_accuracy']):.4f}" if best else "no trial completed")
     return {"status": status, "n_trials": len(rows), "summary": summary}
 

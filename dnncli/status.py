@@ -13,3 +13,13 @@ class Status(StrEnum):
     DIVERGED = "diverged"
     INTERRUPTED = "interrupted"
     FAILED = "failed"
+    # what `dnn runs` shows for a directory it cannot take at its word
+    STALE = "stale"            # says running, but its process is gone
+    UNREADABLE = "unreadable"  # metrics.json (or summary.json) missing, truncated or foreign
+    INCOMPLETE = "incomplete"  # a compare killed before its summary, none of its runs running
+    NO_RESULT = "no result"    # a tune whose trials all ended without a best one
+
+    @classmethod
+    def counted(cls) -> tuple[Status, ...]:
+        """A tune trial that ended (an interrupted one is sampled again)."""
+        return (cls.COMPLETED, cls.DIVERGED, cls.FAILED)

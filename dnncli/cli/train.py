@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from dnncli.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, err_console, fmt, out_console, user_errors
+from dnncli.status import Status
 
 
 def train_command(
@@ -43,11 +44,11 @@ def train_command(
     elif not quiet:
         _print_table(metrics)
     status = metrics["status"]
-    if status != "completed":
+    if status != Status.COMPLETED:
         print(f"{status}: {metrics.get('message', '')}", file=sys.stderr)
-    if status == "interrupted":
+    if status == Status.INTERRUPTED:
         raise typer.Exit(128 + result.exit_signal if result.exit_signal else EXIT_INTERRUPTED)
-    if status in ("diverged", "failed"):
+    if status in (Status.DIVERGED, Status.FAILED):
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from dnncli.cli.common import BestSoFarBar, fmt, out_console, say_capped_jobs, user_errors
+from dnncli.status import Status
 
 
 def tune_command(
@@ -58,8 +59,8 @@ def print_top(result) -> None:
     from rich.table import Table
 
     s = result.settings
-    done = sum(r["status"] in ("completed", "diverged", "failed") for r in result.rows)
-    failed = sum(r["status"] in ("diverged", "failed") for r in result.rows)
+    done = sum(r["status"] in Status.counted() for r in result.rows)
+    failed = sum(r["status"] in (Status.DIVERGED, Status.FAILED) for r in result.rows)
     table = Table(title=f"tune: best {len(result.top)} of {done} trials ({failed} failed), {s['metric']} on a "
                         f"{s['validation']:.0%} validation split")
     keys = list(result.space)

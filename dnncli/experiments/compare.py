@@ -198,7 +198,7 @@ def summarize(axis: str, runs: dict[str, list[dict]]) -> dict:
         entry["best_seed"] = max(scores)[1] if spread else None
         entry["worst_seed"] = min(scores)[1] if spread else None
         entry["seconds"] = float(np.mean([r["seconds"] for r in rs if r["seconds"] is not None] or [0.0]))
-        entry["failed"] = sum(r["status"] != "completed" for r in rs)
+        entry["failed"] = sum(r["status"] != Status.COMPLETED for r in rs)
         entry["runs"] = [{k: v for k, v in r.items() if k != "result"} for r in rs]
         summary[arm] = entry
     return summary

@@ -26,12 +26,13 @@ from dnncli.pipeline import RunResult
 from dnncli.processes import process_marker
 from dnncli.report import run_report
 from dnncli.runs import PROCESS_KEY, save_npz, write_history_csv, write_metrics
+from dnncli.status import Status
 
 
 def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
     return {
         "name": config.name,
-        "status": "running",
+        "status": str(Status.RUNNING),
         "started": datetime.datetime.now().astimezone().isoformat(timespec="milliseconds"),
         "command": command if command is not None else sys.argv,
         "optimizer": config.optimizer.name,  # for `dnn runs`: what was trained, at a glance

@@ -10,6 +10,7 @@ from dnncli.config import RunConfig, apply_overrides, read_yaml, validate
 from dnncli.errors import ConfigError
 from dnncli.experiments.tune.settings import METRICS, TOP_FRACTION
 from dnncli.search import Param, flow_yaml, narrow, parse_params, parse_space
+from dnncli.status import Status
 
 
 def trial_config(base: dict, values: dict, name: str | None = None) -> RunConfig:
@@ -50,7 +51,7 @@ def read_tune_config(path: str | Path, overrides: list[str] = (), params: list[s
 def rank(rows: list[dict], metric: str) -> list[dict]:
     """Scored rows best first: by ``metric``, ties broken by the lower validation cost."""
     sign = 1.0 if METRICS[metric] else -1.0
-    scored = [r for r in rows if r["status"] == "completed" and r.get(metric) is not None]
+    scored = [r for r in rows if r["status"] == Status.COMPLETED and r.get(metric) is not None]
     return sorted(scored, key=lambda r: (-sign * r[metric], r["val_cost"] if r.get("val_cost") is not None else math.inf,
                                          r["trial"]))
 

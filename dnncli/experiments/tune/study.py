@@ -17,10 +17,11 @@ import numpy as np
 
 from dnncli.errors import DnnError
 from dnncli.search import Param
+from dnncli.status import Status
 
 STUDY, JOURNAL, LEGACY_DB = "tune", "study.journal", "study.db"
 NUMBERS = ("val_accuracy", "val_cost", "train_accuracy", "test_accuracy", "final_cost", "epochs_run", "seconds")
-COUNTED = ("completed", "diverged", "failed")  # an interrupted trial is sampled again
+COUNTED = Status.counted()  # an interrupted trial is sampled again
 
 
 def optuna():
@@ -72,14 +73,14 @@ def _journal(path: Path):
 
 def record(study, trial, metrics: dict, metric: str) -> None:
     """Store a finished trial's numbers in one write, then tell Optuna its value (or that it failed)."""
-    result = {"status": metrics.get("status", "failed"), "message": metrics.get("message") or ""}
+    result = {"status": metrics.get("status", str(Status.FAILED)), "message": metrics.get("message") or ""}
     for key in NUMBERS:
         value = metrics.get(key)
         result[key] = value if value is None or math.isfinite(value) else None
     trial.set_user_attr("result", result)
     value = result.get(metric)
     state = optuna().trial.TrialState
-    if result["status"] == "completed" and value is not None:
+    if result["status"] == Status.COMPLETED and value is not None:
         study.tell(trial, value)
     else:
         study.tell(trial, state=state.FAIL)
@@ -101,7 +102,7 @@ def trial_rows(study, space: dict[str, Param]) -> list[dict]:
         if result is None and "status" in ua:  # a study of dnncli 0.1: one attribute per number
             result = {k: ua.get(k) for k in ("status", "message", *NUMBERS)}
         told = t.state.name == "COMPLETE" or (t.state.name == "FAIL" and result is not None
-                                               and result.get("status") != "completed")
+                                               and result.get("status") != Status.COMPLETED)
         row = {"trial": t.number, "stage": ua.get("stage")}
         row.update({path: p.decode(t.params[path]) if path in t.params else None for path, p in space.items()})
         if told:
@@ -109,7 +110,7 @@ def trial_rows(study, space: dict[str, Param]) -> list[dict]:
             row.update({k: result.get(k) for k in NUMBERS})
             row["message"] = result.get("message", "")
         else:
-            row["status"] = "running" if t.state.name == "RUNNING" else "interrupted"
+            row["status"] = str(Status.RUNNING if t.state.name == "RUNNING" else Status.INTERRUPTED)
             row.update({k: None for k in NUMBERS})
             row["message"] = ""
         row["ranges"] = {path: _decoded_range(space[path], d) for path, d in t.distributions.items() if path in space}

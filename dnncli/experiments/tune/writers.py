@@ -13,6 +13,7 @@ from dnncli.experiments.writing import start_run, write_run
 from dnncli.files import WriteError, write_text
 from dnncli.runs import write_history_csv
 from dnncli.search import Param, flow_yaml
+from dnncli.status import Status
 from dnncli.validation import Split
 
 
@@ -156,7 +157,7 @@ def _plot(path, rows, space, stage_ranges, top, baseline, metric, name) -> None:
     panels = []
     for p, param in space.items():
         panel = {"name": p, "scale": param.scale, "x": [r[p] for r in rows if r[p] is not None],
-                 "y": [r[metric] if r["status"] == "completed" else None for r in rows if r[p] is not None],
+                 "y": [r[metric] if r["status"] == Status.COMPLETED else None for r in rows if r[p] is not None],
                  "stage": [r["stage"] for r in rows if r[p] is not None],
                  "ranges": {s: rng[p] for s, rng in stage_ranges.items() if p in rng},
                  "best": (top[0][p], top[0][metric]) if top else None}
@@ -176,7 +177,7 @@ def tune_report(result: TuneResult, images: list[str]) -> str:
     s, metric = result.settings, result.settings["metric"]
     rows = result.rows
     counted = [r for r in rows if r["status"] in COUNTED]
-    failed = [r for r in counted if r["status"] != "completed"]
+    failed = [r for r in counted if r["status"] != Status.COMPLETED]
     lines = [f"# tune: {result.out_dir.name}", "",
              f"{len(counted)} of {s['trials']} trials in {s['stages']} stage(s), {s['sampler']} sampler; "
              f"scored by {metric} on a stratified {s['validation']:.0%} validation split of the training data "
