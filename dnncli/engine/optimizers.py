@@ -38,7 +38,9 @@ class Optimizer:
     def init_state(self, theta: np.ndarray) -> None:
         """Zero slots shaped like ``theta``; per-model hyperparameters (K,) become (K, 1)."""
         reshape_hyperparameters(self, trailing=1)
-        self.state = {name: np.zeros_like(theta) for name in self.slots}
+        # every slot is a row of one array, so that an update may treat them together (Adam)
+        self._slots = np.zeros((len(self.slots),) + theta.shape)
+        self.state = {name: self._slots[i] for i, name in enumerate(self.slots)}
         self._tmp = np.empty_like(theta)
         self.t = 0
 
@@ -182,17 +184,16 @@ class Adam(Optimizer):
 
     def init_state(self, theta):
         super().init_state(theta)
-        # v and s are the two rows of one array, and so are g and g^2 and the constant factors,
-        # so that one multiply and one add update both moments (two operations fewer per step).
-        shape = (2,) + theta.shape
-        self._moments, self._g = np.zeros(shape), np.empty(shape)
+        # v and s are the two rows of one array (the base class' slots), and so are g and g^2 and
+        # the constant factors, so that one multiply and one add update both moments (two
+        # operations fewer per step).
+        self._g = np.empty(self._slots.shape)
         self._g_rows = (self._g[0], self._g[1])
-        self.state = {"v": self._moments[0], "s": self._moments[1]}
         self._betas = np.stack([np.broadcast_to(self.beta1, theta.shape), np.broadcast_to(self.beta2, theta.shape)])
         self._one_minus_betas = 1 - self._betas
 
     def update(self, theta, g, learning_rate):
-        moments, G, (G_v, G_s), tmp = self._moments, self._g, self._g_rows, self._tmp
+        moments, G, (G_v, G_s), tmp = self._slots, self._g, self._g_rows, self._tmp
         v, s = self.state["v"], self.state["s"]
         # The bias corrections folded into two factors per step (Kingma & Ba, section 2):
         # lr * v_hat / (sqrt(s_hat) + epsilon) == lr_t * v / (sqrt(s) + epsilon_t), with
