@@ -303,7 +303,7 @@ def tune_malloc() -> None:
     """Undo the Dask nanny's MALLOC_TRIM_THRESHOLD_=65536 in this process (Linux glibc only).
 
     With it, glibc maps and unmaps every NumPy array of 128 KB or more and trials ran ~45%
-    slower (notes/execution.md); M_TRIM_THRESHOLD (-1) and M_MMAP_THRESHOLD (-3) put it back.
+    slower (measured on the tune workload); M_TRIM_THRESHOLD (-1) and M_MMAP_THRESHOLD (-3) put it back.
     """
     global _MALLOC_TUNED
     if _MALLOC_TUNED or not sys.platform.startswith("linux"):

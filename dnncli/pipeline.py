@@ -13,7 +13,7 @@ keep_prob, batch-norm momentum and epsilon, seed) becomes a per-model array, and
 of different classes share the pass through :class:`~dnncli.engine.optimizers.Composite`
 (each steps its own rows). The initializer is not in the key: each member draws its own
 weights before the pass. A group holds at most ``GROUP_CAP`` (64) models: beyond that the
-work per model no longer falls (notes/populations in the docs), and memory stays bounded.
+work per model hardly falls (bench/bench_population.py: 7.9 us per member-update at K = 64, 7.5 at 256), and memory stays bounded.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Tests of the data set registry (dnncli.data).
 
-Expected numbers come from ../shared/reference/course_reference.md or from independent
+Expected numbers come from the course's published data recipes (docs/formulas.md) or from independent
 computations (scikit-learn called directly, the reference's recipe written out here).
 """
 

@@ -1,4 +1,4 @@
-"""The public course test cases (../shared/reference/course_reference.md) run on the engine.
+"""The course assignments' public test cases (their inputs and expected outputs) run on the engine.
 
 Inputs are drawn from ``np.random.RandomState(1)`` in the order the reference lists them
 (the same stream as the course's ``np.random.seed(1)``); every expected number below is
