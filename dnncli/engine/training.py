@@ -196,6 +196,10 @@ def fit(
     # Z_epoch (a copy costs a fraction of a loss evaluation on a mini-batch).
     slices = batch_slices(m, batch_size)
     gather = _Gather(X, Y, K) if stacked and batch_size is not None else None
+    # One model in mini-batches: each batch is gathered straight into the network's input buffer
+    # [X; 1] ("gather" in docs/speed.md): no shuffled copy of X, no copy in the forward pass.
+    lean = not stacked and batch_size is not None and X.ndim == 2
+    batches = [(k, network.workspace(theta.shape[:-1], (X.shape[0], len(range(m)[k]))).A[0]) for k in slices] if lean else []
     Z_epoch = np.empty(np.broadcast_shapes(theta.shape[:-1], X.shape[:-2]) + (network.sizes[-1], m))
     # The hot loop: bound methods looked up once (attribute look-ups are a visible share of
     # a step on mini-batches of 64).
@@ -209,13 +213,25 @@ def fit(
             for epoch in range(epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
-                if batch_size is None:
+                if lean:
+                    order = seeding.shuffle_rng(epoch).permutation(m)
+                    Y_e = Y.take(order, -1)
+                    for k, X_b in batches:
+                        X.take(order[k], -1, X_b, "clip")  # positional: a quarter of np.take(..., out=)'s cost
+                        A, cache = forward(params, X_b, seeding.dropout_rng() if dropout else None, True)
+                        Z_epoch[:, k] = cache[-1][0]
+                        backward(params, grads, cache, Y_e[:, k])
+                        step(theta, dtheta, learning_rate)
+                        for cb in callbacks:
+                            if cb.stop_training:  # Ctrl-C arrived during this step: stop now that it is whole
+                                raise KeyboardInterrupt
+                elif batch_size is None:
                     X_e, Y_e = X, Y
                 elif stacked:
                     X_e, Y_e = gather(seeding.permutations(epoch, m))
                 else:
                     X_e, Y_e = shuffled(X, Y, seeding.shuffle_rng(epoch))
-                for k in slices:
+                for k in () if lean else slices:
                     A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, training=True)
                     Z_epoch[..., k] = cache[-1][0]
                     backward(params, grads, cache, Y_e[..., k])
