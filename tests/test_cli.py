@@ -27,11 +27,21 @@ def test_help_is_fast_and_imports_nothing_heavy():
     assert dnn("--help").returncode == 0
 
 
+def dnn_here(*args):
+    """The CLI in this process (Typer's CliRunner): the same command without an interpreter's start-up."""
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_every_shipped_config_runs(config, tmp_path):
-    proc = dnn("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
-    assert proc.returncode == 0, proc.stderr
-    metrics = json.loads(proc.stdout)
+def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = dnn_here("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 20
     assert Path(metrics["run_dir"], "params.npz").exists()
 
