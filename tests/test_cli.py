@@ -165,3 +165,36 @@ def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
     assert json.loads(next(tmp_path.glob("*-gd_try/metrics.json")).read_text())["name"] == "gd_try"
     bad = runner.invoke(app, ["train", "configs/adam_moons.yaml", "--name", "../escape", "--out", str(tmp_path)])
     assert bad.exit_code == 2 and "--name" in bad.output and "Traceback" not in bad.output
+
+
+def test_every_registry_entry_is_in_the_help_it_belongs_to():
+    """Each command's --help names every entry of its registries (read from them, not copied)."""
+    import re
+
+    from dnncli.data import DATASETS
+    from dnncli.engine.activations import ACTIVATIONS
+    from dnncli.engine.initializers import INITIALIZERS
+    from dnncli.engine.optimizers import OPTIMIZERS
+    from dnncli.engine.schedules import SCHEDULES
+    from dnncli.engine.seeding import SEEDINGS
+    from dnncli.experiments.gradcheck import MODELS
+    from dnncli.experiments.tune.settings import METRICS, SAMPLERS
+    from dnncli.presets import PRESETS
+
+    wanted = {"train": [*DATASETS, *ACTIVATIONS, *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *SEEDINGS],
+              "compare": list(PRESETS), "gradcheck": list(MODELS), "tune": [*METRICS, *SAMPLERS]}
+    for command, names in wanted.items():
+        result = dnn_here(command, "--help")
+        assert result.exit_code == 0, result.output
+        missing = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", result.output)]
+        assert missing == [], (command, missing)
+
+
+def test_a_new_registry_entry_reaches_the_help_with_no_other_edit(monkeypatch):
+    from dnncli.engine.optimizers import OPTIMIZERS
+    from dnncli.experiments.gradcheck import MODELS
+
+    monkeypatch.setitem(OPTIMIZERS._entries, "zz_probe_optimizer", object)
+    monkeypatch.setitem(MODELS._entries, "zz_probe_model", object)
+    assert "zz_probe_optimizer" in dnn_here("train", "--help").output
+    assert "zz_probe_model" in dnn_here("gradcheck", "--help").output

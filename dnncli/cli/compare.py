@@ -13,7 +13,7 @@ from dnncli.report import pm
 
 
 def compare_command(
-    arms: list[str] = typer.Argument(None, help="Presets of one axis (gd momentum adam | zeros random he | none l2 dropout | ...) or config files."),
+    arms: list[str] = typer.Argument(None, help="Presets of one axis, config files or run directories."),
     config: Path | None = typer.Option(None, "--config", help="Base config instead of the axis' course setup."),
     set_: list[str] = typer.Option([], "--set", help="KEY=VALUE in every arm, or ARM:KEY=VALUE in one (repeatable); "
                                    "a key an arm's preset sets needs the ARM: form."),

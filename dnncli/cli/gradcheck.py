@@ -12,7 +12,7 @@ from dnncli.cli.common import out_console, user_errors
 
 
 def gradcheck_command(
-    model: str | None = typer.Option(None, "--model", help="A named test network: three_layer, deep, softmax, dropout, batchnorm."),
+    model: str | None = typer.Option(None, "--model", help="A named test network."),
     config: Path | None = typer.Option(None, "--config", help="Check the network a training config describes, on a few of its examples."),
     set_: list[str] = typer.Option([], "--set", help="Override a key of --config (repeatable)."),
     examples: int = typer.Option(8, "--examples", help="Training examples used with --config."),

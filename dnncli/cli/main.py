@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
 
 from dnncli import __version__
 from dnncli.cli.compare import compare_command
@@ -11,7 +12,21 @@ from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.train import train_command
 from dnncli.cli.tune import tune_command
 
+
+class _Commands(TyperGroup):
+    """The group of commands; a command's ``--help`` gets the registries' names (cli/help.py)."""
+
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and "--help" in rest:
+            from dnncli.cli.help import fill
+
+            fill(command, name)
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="dnn",
     help="Train, compare and tune small neural networks on a NumPy engine; every run leaves a directory of evidence.",
     no_args_is_help=True,

@@ -32,8 +32,8 @@ class TuneSettings(BaseModel):
     trials: Annotated[int, Field(ge=1)] = 40
     stages: Annotated[int, Field(ge=1)] = 2
     validation: Annotated[float, Field(gt=0, lt=1)] = 0.2
-    metric: Literal["val_accuracy", "val_cost", "train_accuracy", "final_cost"] = "val_accuracy"
-    sampler: Literal["random", "tpe"] = "random"
+    metric: Literal[tuple(METRICS)] = "val_accuracy"
+    sampler: Literal[SAMPLERS] = "random"
     top: Annotated[int, Field(ge=1)] = 5
 
     @pydantic.model_validator(mode="after")
