@@ -289,3 +289,9 @@ def test_two_train_run_directories_compare_directly(tmp_path):
     assert [a.name for a in same] == [first.run_dir.name, first.run_dir.name + "-2"]
     result = compare([str(first.run_dir), str(second.run_dir)], seeds=1, jobs=1, out=tmp_path / "c", plots=False)
     assert set(result.summary["arms"]) == {first.run_dir.name, second.run_dir.name} and result.failed == 0
+
+
+def test_a_bad_x_axis_is_refused_before_any_directory(tmp_path):
+    with pytest.raises(ConfigError, match="--x: 'minutes' is not allowed"):
+        compare(["gd", "adam"], overrides=["training.epochs=5"], seeds=1, jobs=1, out=tmp_path / "out", x="minutes")
+    assert not (tmp_path / "out").exists()

@@ -195,3 +195,29 @@ def test_plot_accuracy_writes_png_of_expected_size(tmp_path):
     height, width = read_png(path).shape[:2]
     assert abs(width - 880) <= 10 and abs(height - 550) <= 10
     assert_only(tmp_path, "accuracy.png")
+
+
+def test_costs_against_updates_put_each_arm_on_its_own_scale():
+    """--x updates: an epoch of batch size 16 on 300 examples is 19 updates, one of full batch 1."""
+    curves = {"sgd": np.full((2, 50), 0.5), "full": np.full((2, 50), 0.6)}
+    fig = compare_costs_figure(curves, x_per_epoch={"sgd": 19.0, "full": 1.0}, x_label="updates")
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "updates"
+    ends = sorted(line.get_xdata()[-1] for line in ax.get_lines() if len(line.get_xdata()) > 1)
+    assert ends == [49.0, 49.0 * 19]
+
+
+def test_the_x_axis_of_a_compare_follows_the_arms():
+    from types import SimpleNamespace
+
+    from dnncli.experiments.compare import _x_axis
+
+    def run(updates, epochs, seconds):
+        return {"result": SimpleNamespace(updates=updates, epochs_run=epochs, seconds=seconds)}
+
+    arms = [SimpleNamespace(name="b16"), SimpleNamespace(name="full")]
+    runs = {"b16": [run(1900, 100, 2.0), run(1900, 100, 4.0)], "full": [run(100, 100, 0.5)]}
+    assert _x_axis(arms, runs, "auto") == ({"b16": 19.0, "full": 1.0}, "updates")  # epochs hold different updates
+    assert _x_axis(arms, runs, "seconds") == ({"b16": 0.03, "full": 0.005}, "seconds of training")
+    same = {"b16": [run(500, 100, 1.0)], "full": [run(500, 100, 1.0)]}
+    assert _x_axis(arms, same, "auto") == ({"b16": 1.0, "full": 1.0}, "epoch")

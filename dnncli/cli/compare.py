@@ -26,6 +26,8 @@ def compare_command(
                                      "on --config or the course moons setup."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
+    x: str = typer.Option("auto", "--x", help="costs.png's x axis: epochs, updates or seconds "
+                          "(default auto: updates when the arms' epochs hold different numbers of updates)."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
 ) -> None:
     """Compare arms (optimizers, initializers, regularizers, ...) over several seeds, in parallel."""
@@ -36,7 +38,7 @@ def compare_command(
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms or [], base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
-                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary)
+                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary, x=x)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:

@@ -62,6 +62,7 @@ def compare(
     stack: bool = True,
     name: str | None = None,
     vary: str | None = None,
+    x: str = "auto",
 ) -> CompareResult:
     """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
 
@@ -71,6 +72,8 @@ def compare(
     """
     if seeds < 1:
         raise ConfigError("--seeds", seeds, "at least 1")
+    if x not in X_AXES:
+        raise ConfigError("--x", x, f"one of {', '.join(X_AXES)}")
     if name is not None:
         check_name(name, "--name")
     if vary is not None:
@@ -142,7 +145,7 @@ def compare(
                   "reruns": reruns, "arms": summary}
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool) if plots and not interrupted else []
+        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool, x) if plots and not interrupted else []
         if stop.stop_training and not interrupted:  # a signal during the plots: they finished, the status says so
             interrupted = stop.interrupted()
             public["status"] = str(Status.INTERRUPTED)
@@ -254,8 +257,24 @@ def _csv_rows(summary: dict) -> list[dict]:
     return rows
 
 
+X_AXES = ("auto", "epochs", "updates", "seconds")  # costs.png's x axis; auto: updates when the arms' epochs differ in updates
+
+
+def _x_axis(arms: list[Arm], runs: dict, x: str) -> tuple[dict[str, float], str]:
+    """Per arm, the x units of one epoch (updates or seconds per epoch, the mean over its seeds), and the label."""
+    def per_epoch(arm, key):
+        values = [getattr(r["result"], key) / r["result"].epochs_run for r in runs[arm.name] if r["result"].epochs_run]
+        return float(np.mean(values)) if values else 1.0
+
+    if x == "auto":
+        x = "updates" if len({per_epoch(arm, "updates") for arm in arms if runs[arm.name]}) > 1 else "epochs"
+    if x == "epochs":
+        return {arm.name: 1.0 for arm in arms}, "epoch"
+    return {arm.name: per_epoch(arm, x) for arm in arms}, "updates" if x == "updates" else "seconds of training"
+
+
 def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets,
-                 pool=None) -> list[str]:
+                 pool=None, x: str = "auto") -> list[str]:
     """costs.png, accuracy.png and (2-D data) boundaries.png, drawn side by side by the local workers."""
     from dnncli import plots
 
@@ -267,8 +286,10 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
         for i, h in enumerate(histories):
             rows[i, : len(h)] = h
         curves[arm.name] = rows
+    x_per_epoch, x_label = _x_axis(arms, runs, x)
     drawings = [Drawing(plots.plot_compare_costs, out_dir / "costs.png", (curves,),
-                        {"title": f"compare {', '.join(curves)}: train cost per epoch (incl. any L2 term)"})]
+                        {"title": f"compare {', '.join(curves)}: train cost (incl. any L2 term) by {x_label}",
+                         "x_per_epoch": x_per_epoch, "x_label": x_label})]
 
     def per_seed(key):
         return {a: [r[key] for r in runs[a] if r[key] is not None] for a in runs}

@@ -57,12 +57,13 @@ def plot_decision_boundary(path: Path, predict: Callable, X_train, labels_train,
                          class_names=class_names), path)
 
 
-def plot_compare_costs(path: Path, curves: Mapping, *, title: str = "") -> None:
+def plot_compare_costs(path: Path, curves: Mapping, *, title: str = "", x_per_epoch: Mapping | None = None,
+                       x_label: str = "epoch") -> None:
     """``compare_costs_figure(...)`` saved to ``path``."""
     from dnncli.plots.compare import compare_costs_figure
     from dnncli.plots.style import save
 
-    save(compare_costs_figure(curves, title=title), path)
+    save(compare_costs_figure(curves, title=title, x_per_epoch=x_per_epoch, x_label=x_label), path)
 
 
 def plot_boundaries_grid(path: Path, panels: Sequence, *, class_names: Sequence[str] | None = None,

@@ -18,7 +18,8 @@ BOUNDARY_PANEL = (4.3, 3.9)
 ENDED_LABEL = "last finite cost of a seed that ended early"
 
 
-def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "") -> Figure:
+def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "", x_per_epoch: Mapping[str, float] | None = None,
+                         x_label: str = "epoch") -> Figure:
     """For each arm, the mean cost over seeds as a line and the min..max over seeds as a band.
 
     ``curves`` maps an arm name to an ``(n_seeds, n_epochs)`` array of per-epoch costs
@@ -28,7 +29,9 @@ def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "") -
     with a cross at its last finite value. Each arm has its own colour and line style.
     The y axis is logarithmic when the finite costs span more than 1.5 decades (the label
     says so). Noisy long curves (mini-batches) are smoothed per seed with the same moving
-    average as a run's cost plot; the legend says so.
+    average as a run's cost plot; the legend says so. ``x_per_epoch`` (per arm) scales the x
+    axis from epochs to another unit named ``x_label`` (updates: an epoch of SGD is 300 of
+    them, one of full-batch GD one; seconds).
     """
     arms = {name: np.atleast_2d(np.asarray(rows, dtype=float)) for name, rows in curves.items()}
     every = np.concatenate([r.ravel() for r in arms.values()]) if arms else np.zeros(0)
@@ -44,7 +47,7 @@ def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "") -
         with np.errstate(divide="ignore", invalid="ignore"):  # mean of the logs on a log axis
             mean, lo, hi = finite_mean_min_max(np.log(t) if log else t)
         mean, lo, hi = (np.exp(v) if log else v for v in (mean, lo, hi))
-        x = np.arange(rows.shape[1])  # epoch 0, 1, ... as in History.epochs and history.csv
+        x = np.arange(rows.shape[1]) * (1.0 if x_per_epoch is None else x_per_epoch[name])  # epoch 0, 1, ... (History.epochs)
         for row in t:
             last = np.flatnonzero(np.isfinite(row))
             if last.size and last[-1] < rows.shape[1] - 1:
@@ -66,7 +69,7 @@ def compare_costs_figure(curves: Mapping[str, np.ndarray], *, title: str = "") -
             ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
     if not np.isfinite(every).any():
         ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(x_label)
     ax.set_ylabel("cost (log scale)" if log else "cost")
     ax.grid(True, which="major", alpha=0.4)
     if log:
