@@ -221,3 +221,16 @@ def test_the_x_axis_of_a_compare_follows_the_arms():
     assert _x_axis(arms, runs, "seconds") == ({"b16": 0.03, "full": 0.005}, "seconds of training")
     same = {"b16": [run(500, 100, 1.0)], "full": [run(500, 100, 1.0)]}
     assert _x_axis(arms, same, "auto") == ({"b16": 1.0, "full": 1.0}, "epoch")
+
+
+def test_the_tuned_rates_plot_stars_each_choice_and_crosses_the_diverged():
+    from dnncli.plots import tuned_rates_figure
+
+    tables = {"gd": [(1e-3, 0.6), (1e-2, 0.8), (1e-1, 0.9)], "adam": [(1e-3, 0.9), (1e-2, 0.95), (1e-1, None)]}
+    fig = tuned_rates_figure(tables, {"gd": 1e-1, "adam": 1e-2}, title="rates")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "validation accuracy"
+    marks = {line.get_gid(): (list(line.get_xdata()), list(line.get_ydata())) for line in ax.get_lines() if line.get_gid()}
+    assert marks["chosen:gd"] == ([1e-1], [0.9]) and marks["chosen:adam"] == ([1e-2], [0.95])
+    assert marks["failed:adam"][0] == [1e-1] and "failed:gd" not in marks
+    assert {"gd", "adam", "chosen rate", "diverged or failed"} <= set(legend_texts(figure_legend(fig)))

@@ -28,6 +28,9 @@ def compare_command(
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
     x: str = typer.Option("auto", "--x", help="costs.png's x axis: epochs, updates or seconds "
                           "(default auto: updates when the arms' epochs hold different numbers of updates)."),
+    tune_lr: int | None = typer.Option(None, "--tune-lr", help="First give every arm the same budget of N learning rates "
+                                       "(log grid around its optimizer's own default), chosen on a validation split."),
+    lr_range: str | None = typer.Option(None, "--lr-range", help="LOW,HIGH: the --tune-lr grid for every arm."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
 ) -> None:
     """Compare arms (optimizers, initializers, regularizers, ...) over several seeds, in parallel."""
@@ -38,7 +41,8 @@ def compare_command(
         show = not quiet and not as_json and sys.stdout.isatty()
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms or [], base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
-                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary, x=x)
+                             command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary, x=x,
+                             tune_lr=tune_lr, lr_range=lr_range)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:
@@ -62,6 +66,9 @@ def print_summary(result) -> None:
     console = out_console()
     console.print(table)
     console.print(s["verdict"], highlight=False, markup=False)
+    if s.get("lr_protocol"):
+        rates = ", ".join(f"{arm} {e['learning_rate']:.3g}" for arm, e in s["arms"].items())
+        console.print(f"learning rates, each arm's own (chosen on a validation split): {rates}", markup=False)
     if s.get("reruns"):
         console.print(f"{s['reruns']} runs were re-run on another worker after theirs died; no result was lost.")
     console.print(f"compare directory: {result.out_dir}", markup=False)

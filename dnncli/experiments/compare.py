@@ -15,6 +15,7 @@ from dnncli.build import build, build_dataset
 from dnncli.config import RunConfig, check_name
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError
+from dnncli.experiments import lr_tuning
 from dnncli.experiments.arms import Arm, resolve_arms, safe_name, vary_arms, with_seed
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA, describe, welch
@@ -63,6 +64,8 @@ def compare(
     name: str | None = None,
     vary: str | None = None,
     x: str = "auto",
+    tune_lr: int | None = None,
+    lr_range: str | None = None,
 ) -> CompareResult:
     """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
 
@@ -84,7 +87,15 @@ def compare(
         axis, arms = resolve_arms(list(names), base, list(overrides))
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
         build(arm.config)
+    span = lr_tuning.parse_range(lr_range)
+    if span is not None and tune_lr is None:
+        raise ConfigError("--lr-range", lr_range, "only with --tune-lr N")
     pool = execution.executor(jobs, scheduler)  # a bad --jobs or --scheduler fails before any directory
+    tuned: dict[str, lr_tuning.LrChoice] = {}
+    if tune_lr is not None:  # each arm chooses its own rate first, with the same budget
+        with deferred_signals(raising=True):
+            tuned = lr_tuning.tune_learning_rates(arms, tune_lr, span, pool=pool, stack=stack)
+        arms = lr_tuning.with_rates(arms, tuned)
     out_dir = create_run_dir(out, name or axis, kind="compare")
     runs = [Run(arm.name, config, out_dir / f"{safe_name(arm.name)}-seed{config.seed}")
             for arm in arms for config in (with_seed(arm.config, arm.config.seed + k) for k in range(seeds))]
@@ -135,6 +146,9 @@ def compare(
         summary = summarize(axis, by_arm)
         for arm in arms:
             summary[arm.name]["changes"] = list(arm.changes)
+            summary[arm.name]["learning_rate"] = arm.config.optimizer.learning_rate
+            if tuned:
+                summary[arm.name]["lr_tuning"] = tuned[arm.name].to_dict()
         best_arm, verdict, p_value = pick_best(summary)
         failed = sum(r is not None and r.status == Status.FAILED for r in results)
         completed = sum(r is not None and r.status == Status.COMPLETED for r in results)
@@ -142,10 +156,11 @@ def compare(
         public = {"axis": axis, "seeds": seeds, "best": best_arm, "verdict": verdict, "p_value": p_value,
                   "significant": None if p_value is None else p_value < ALPHA, "status": str(status),
                   "runs": len(runs), "failed": failed, "executor": scheduler or "local", "stacked": stack,
-                  "reruns": reruns, "arms": summary}
+                  "reruns": reruns, "arms": summary,
+                  "lr_protocol": lr_tuning.protocol(tune_lr, span) if tuned else None}
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool, x) if plots and not interrupted else []
+        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool, x, tuned) if plots and not interrupted else []
         if stop.stop_training and not interrupted:  # a signal during the plots: they finished, the status says so
             interrupted = stop.interrupted()
             public["status"] = str(Status.INTERRUPTED)
@@ -274,7 +289,7 @@ def _x_axis(arms: list[Arm], runs: dict, x: str) -> tuple[dict[str, float], str]
 
 
 def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets,
-                 pool=None, x: str = "auto") -> list[str]:
+                 pool=None, x: str = "auto", tuned: dict | None = None) -> list[str]:
     """costs.png, accuracy.png and (2-D data) boundaries.png, drawn side by side by the local workers."""
     from dnncli import plots
 
@@ -320,6 +335,12 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
     if panels:
         drawings.append(Drawing(plots.plot_boundaries_grid, out_dir / "boundaries.png", (panels,),
                                 {"title": "decision boundaries (first seed)"}))
+    if tuned:
+        tables = {name: [(row["learning_rate"], row["val_accuracy"] if row["status"] == Status.COMPLETED else None)
+                         for row in choice.table] for name, choice in tuned.items()}
+        chosen = {name: choice.learning_rate for name, choice in tuned.items()}
+        drawings.append(Drawing(plots.plot_tuned_rates, out_dir / "lr.png", (tables, chosen),
+                                {"title": "each arm's learning rate, chosen on validation accuracy"}))
     draw_all(drawings, pool)
     return [d.path.name for d in drawings]
 
@@ -344,5 +365,15 @@ def compare_report(summary: dict, images: list[str], axis) -> str:
     lines += [f"- {arm}: {', '.join(f'`{c}`' for c in e.get('changes', [])) or 'nothing (the config as written)'}"
               for arm, e in summary["arms"].items()]
     lines.append("")
+    if summary.get("lr_protocol"):
+        lines += ["Learning rates: " + summary["lr_protocol"], ""]
+        for arm, e in summary["arms"].items():
+            if "lr_tuning" in e:
+                tried = e["lr_tuning"]
+                edge = lr_tuning.at_edge(tried)
+                lines.append(f"- {arm}: {e['learning_rate']:.3g} (tried {len(tried['candidates'])} from {tried['range'][0]:.3g} "
+                             f"to {tried['range'][1]:.3g})" + (f"; at the {edge} end of the grid: a wider --lr-range may do better"
+                                                               if edge else ""))
+        lines.append("")
     lines += [f"![{image}]({image})\n" for image in images]
     return "\n".join(lines)

@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 _LAZY = {  # name -> submodule, imported on first use (PEP 562)
     "cost_figure": "run", "boundary_figure": "run",
     "compare_costs_figure": "compare", "boundaries_grid_figure": "compare", "accuracy_figure": "compare",
+    "tuned_rates_figure": "compare",
     "search_figure": "tune", "SearchPanel": "tune", "BoundaryPanel": "boundary", "save": "style",
 }
 
-__all__ = [*_LAZY, "plot_cost", "plot_decision_boundary", "plot_compare_costs", "plot_boundaries_grid",
+__all__ = [*_LAZY, "plot_tuned_rates", "plot_cost", "plot_decision_boundary", "plot_compare_costs", "plot_boundaries_grid",
            "plot_accuracy", "plot_search"]
 
 
@@ -94,3 +95,11 @@ def plot_search(path: Path, panels: Sequence, *, metric: str, baseline: float | 
 
     panels = [p if isinstance(p, SearchPanel) else SearchPanel(**p) for p in panels]
     save(search_figure(panels, metric=metric, baseline=baseline, title=title), path)
+
+
+def plot_tuned_rates(path: Path, tables: Mapping, chosen: Mapping, *, title: str = "") -> None:
+    """``tuned_rates_figure(...)`` saved to ``path``."""
+    from dnncli.plots.compare import tuned_rates_figure
+    from dnncli.plots.style import save
+
+    save(tuned_rates_figure(tables, chosen, title=title), path)

@@ -199,3 +199,40 @@ def accuracy_figure(arms: Sequence[str], train: Mapping[str, Sequence[float]], t
         handles.append(Line2D([], [], ls="", marker="$\u2605$", ms=10, color="black", label="best arm"))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize="small", frameon=False)
     return fig
+
+
+def tuned_rates_figure(tables: Mapping[str, Sequence[tuple[float, float | None]]], chosen: Mapping[str, float | None],
+                       *, title: str = "") -> Figure:
+    """``compare --tune-lr``: validation accuracy against the learning rate (log axis), one line
+    per arm, its chosen rate starred; a candidate that diverged or failed is a cross on the x axis."""
+    from matplotlib.transforms import blended_transform_factory
+
+    fig = new_figure(COMPARE_FIGSIZE)
+    ax = fig.subplots()
+    on_axis = blended_transform_factory(ax.transData, ax.transAxes)
+    failed = False
+    for (name, rows), (color, ls) in zip(tables.items(), arm_styles(len(tables))):
+        good = [(lr, acc) for lr, acc in rows if acc is not None]
+        if good:
+            ax.plot(*zip(*good), color=color, ls=ls, marker="o", ms=4, lw=1.6, label=name)
+        bad = [lr for lr, acc in rows if acc is None]
+        if bad:
+            ax.plot(bad, [0.03] * len(bad), ls="", marker="x", ms=7, mew=2, color=color, transform=on_axis,
+                    gid=f"failed:{name}")
+            failed = True
+        best = chosen.get(name)
+        if best is not None:
+            acc = dict(good)[best]
+            ax.plot([best], [acc], ls="", marker="*", ms=15, color=color, markeredgecolor="black", zorder=4,
+                    gid=f"chosen:{name}")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate (log scale)")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(True, which="major", alpha=0.4)
+    ax.set_title(wrap(title or "learning rate per arm", COMPARE_FIGSIZE[0] - 0.4, fontsize=12))
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="", marker="*", ms=12, color="0.5", markeredgecolor="black", label="chosen rate"))
+    if failed:
+        handles.append(Line2D([], [], ls="", marker="x", ms=7, mew=2, color="0.3", label="diverged or failed"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 4), fontsize="small", frameon=False)
+    return fig
