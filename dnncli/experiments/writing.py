@@ -21,7 +21,7 @@ import numpy as np
 from dnncli import __version__, execution
 from dnncli.config import RunConfig
 from dnncli.data import Dataset
-from dnncli.files import WriteError, write_text
+from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
 from dnncli.processes import process_marker
 from dnncli.report import run_report
@@ -60,6 +60,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
     images: list[str] = []
     if result.model is not None:
         save_npz(run_dir / "params.npz", result.model.arrays())
+        if result.model.inputs is not None:  # what dnn predict needs to prepare new data as training did
+            write_json(run_dir / "data.json", result.model.inputs.to_json())
     if result.history is not None:
         write_history_csv(run_dir / "history.csv", history_rows(result.history))
         if plots:
