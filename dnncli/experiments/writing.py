@@ -131,7 +131,7 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
         plots.plot_decision_boundary(
             run_dir / "decision_boundary.png", model.predict,
             dataset.X_train, dataset.labels_train, X_test=dataset.X_test, labels_test=dataset.labels_test,
-            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes),
+            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes), axis_labels=_axis_labels(dataset),
         )
         images.append("decision_boundary.png")
     return images
@@ -162,3 +162,10 @@ def _draw(drawing: Drawing) -> WriteError | None:
     except WriteError as error:  # returned, so that it reaches the parent as itself
         return error
     return None
+
+
+def _axis_labels(dataset: Dataset) -> list[str] | None:
+    """A CSV's two feature names for the boundary's axes ("(standardized)" when they were)."""
+    if dataset.features is None:
+        return None
+    return [f"{name} (standardized)" if dataset.x_mean is not None else name for name in dataset.features]
