@@ -179,14 +179,14 @@ def class_names(labels: dict[str, np.ndarray], files: str, names=None) -> tuple[
     for where, y in labels.items():
         if np.iscomplexobj(y) or not np.all(np.isfinite(y)) or np.any(y < 0) or np.any(y != np.round(y)):
             raise DataError(f"{where} must hold class indices 0, 1, 2, ...")
+    if names is not None and not 2 <= len(names) <= MAX_CLASSES:
+        listed = short_text(", ".join(str(c) for c in names[:20]), 60)
+        raise DataError(f"{files}: {len(names)} class{'' if len(names) == 1 else 'es'} ({listed}); "
+                        f"2 to {MAX_CLASSES} are supported")
     top = max((int(y.max()) for y in labels.values() if y.size), default=-1)
     if top >= MAX_CLASSES:
         raise DataError(f"{files}: a label of {top}; at most {MAX_CLASSES} classes (labels 0 to {MAX_CLASSES - 1})")
     names = [str(k) for k in range(max(2, top + 1))] if names is None else [str(c) for c in names]
-    if not 2 <= len(names) <= MAX_CLASSES:
-        listed = short_text(", ".join(names[:20]), 60)
-        raise DataError(f"{files}: {len(names)} class{'' if len(names) == 1 else 'es'} ({listed}); "
-                        f"2 to {MAX_CLASSES} are supported")
     if top >= len(names):
         raise DataError(f"{files}: labels go up to {top} but there are {len(names)} classes "
                         f"({short_text(', '.join(names), 200)})")
@@ -502,8 +502,9 @@ def csv_files(
     names, indices = tables.classes_of(texts)
     where = {f"{table.path}: column {label!r}": indices[0]}
     if tests is not None:
-        where[f"{tests.path}: column {label!r}"] = indices[1]
-    names = class_names(where, table.path if tests is None else f"{table.path}, {tests.path}", names)
+        where[f"{tests.path}: column {label!r} (data.test)"] = indices[1]  # a distinct key when test is train
+    files = table.path if tests is None or tests.path == table.path else f"{table.path}, {tests.path}"
+    names = class_names(where, files, names)
     described = {"features": tuple(features), "label": label}
     if tests is not None:
         return _make("csv", names, (X, indices[0]), (X_test, indices[1]), **described)
