@@ -98,9 +98,8 @@ def load_model(run_dir: Path):
     """The :class:`~dnncli.pipeline.TrainedModel` saved in ``run_dir`` (its ``inputs`` always set)."""
     from dnncli.build import build_network
     from dnncli.config import read_yaml, validate
-    from dnncli.engine.initializers import read_npz
     from dnncli.pipeline import TrainedModel
-    from dnncli.runs import read_metrics
+    from dnncli.runs import read_metrics, read_npz
 
     if not run_dir.is_dir():
         raise DnnError(f"{run_dir}: no such run directory")
