@@ -6,6 +6,7 @@ Python API (the CLI is a thin shell over it)::
     result = train(load_config("configs/adam_moons.yaml", ["training.epochs=500"]), out="runs")
     result.metrics["train_accuracy"], result.run_dir
     compare(["gd", "momentum", "adam"], seeds=3).summary["verdict"]
+    predict(result.run_dir, "new_points.csv").accuracy
 """
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ _EXPORTS = {
     "tune": ("dnncli.experiments.tune", "tune"),
     "gradcheck": ("dnncli.experiments.gradcheck", "gradcheck"),
     "run_configs": ("dnncli.pipeline", "run_configs"),
+    "predict": ("dnncli.experiments.predict", "predict"),
 }
 
 

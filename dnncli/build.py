@@ -13,7 +13,7 @@ import numpy as np
 
 from dnncli import budget
 from dnncli.config import RegularizationConfig, RunConfig, entry_params
-from dnncli.data import Dataset, load_dataset
+from dnncli.data import Dataset, Inputs, load_dataset
 from dnncli.engine.activations import ACTIVATIONS, output_for
 from dnncli.engine.initializers import INITIALIZERS, FromFile
 from dnncli.engine.network import Layout, Network
@@ -48,8 +48,11 @@ def _keep_probs(reg: RegularizationConfig, n_hidden: int) -> list[float]:
     return list(reg.keep_prob) if isinstance(reg.keep_prob, list) else [reg.keep_prob] * n_hidden
 
 
-def build_network(config: RunConfig, dataset: Dataset, regs: Sequence[RegularizationConfig] | None = None) -> Network:
-    """The network of ``config``; with ``regs``, one regularization per member of a stack."""
+def build_network(config: RunConfig, dataset: Dataset | Inputs,
+                  regs: Sequence[RegularizationConfig] | None = None) -> Network:
+    """The network of ``config`` for data of ``dataset``'s shape (its features and classes: a
+    :class:`Dataset`, or a trained model's :class:`Inputs`); with ``regs``, one regularization
+    per member of a stack."""
     regs = list(regs or [config.regularization])
     sizes = [dataset.n_features, *config.model.hidden, 1 if dataset.binary else dataset.n_classes]
     n_hidden = len(config.model.hidden)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 import re
 import typing
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from dnncli.constraints import Range
+from dnncli.constraints import IsPath, Range
 from dnncli.data import DATASETS
 from dnncli.engine.activations import ACTIVATIONS
 from dnncli.engine.initializers import INITIALIZERS
@@ -147,6 +148,45 @@ def entry_model(section: str, name: str) -> type[BaseModel]:
     return pydantic.create_model(f"{section}_{name}", __base__=Section, **fields)
 
 
+def _is_path(annotation: Any) -> bool:
+    """Whether a parameter's type carries the :class:`IsPath` mark (``FilePath``, ``FilePath | None``)."""
+    if typing.get_origin(annotation) is Annotated and any(isinstance(m, IsPath) for m in annotation.__metadata__):
+        return True
+    return any(_is_path(arg) for arg in typing.get_args(annotation))
+
+
+@functools.cache
+def path_keys(section: str, name: str) -> tuple[str, ...]:
+    """The parameters of one registry entry that are file paths (``data.train``, ``init.path``, ...)."""
+    return tuple(key for key, field in entry_model(section, name).model_fields.items()
+                 if any(isinstance(m, IsPath) for m in field.metadata) or _is_path(field.annotation))
+
+
+def resolve_paths(raw: Any, base: str | os.PathLike) -> Any:
+    """A copy of a raw config whose relative file paths are made absolute against ``base``.
+
+    Only the parameters marked as paths (:func:`path_keys`) of a known entry, and only string
+    (or path-like) values; anything else is left for validation to judge. ``~`` is expanded.
+    Absolute paths stay as they are, so resolving twice changes nothing.
+    """
+    if not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    for section, (registry, default, _) in REGISTRY_SECTIONS.items():
+        body = raw.get(section)
+        name = body.get("name", default) if isinstance(body, dict) else None
+        if name not in registry:
+            continue
+        body = dict(body)
+        for key in path_keys(section, name):
+            value = body.get(key)
+            value = os.fspath(value) if isinstance(value, os.PathLike) else value
+            if isinstance(value, str) and value:
+                body[key] = os.path.abspath(os.path.join(base, os.path.expanduser(value)))
+        out[section] = body
+    return out
+
+
 def entry_params(section_config: BaseModel, section: str) -> dict[str, Any]:
     """The keyword arguments for the registry entry (no ``name``, no extra keys)."""
     skip = {"name", *REGISTRY_SECTIONS[section][2]}
@@ -198,6 +238,7 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError("config", raw, "a mapping of sections such as data:, model:, optimizer:")
+    raw = resolve_paths(raw, os.getcwd())  # a path not read from a config file (--set, Python) is the shell's
     for key in raw:
         if key not in TOP_KEYS and key != "search":  # search: is read by `dnn tune`; train trains the config as written
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
@@ -383,6 +424,11 @@ def read_yaml(path: str | Path) -> Any:
     return load_yaml_text(text, str(path))
 
 
+def read_config(path: str | Path) -> Any:
+    """A config file as a raw mapping, its relative file paths resolved against its folder."""
+    return resolve_paths(read_yaml(path), Path(path).absolute().parent)
+
+
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"optimizer.learning_rate=0.001"`` -> (["optimizer", "learning_rate"], 0.001)."""
     key, sep, value = text.partition("=")
@@ -433,7 +479,7 @@ def apply_overrides(raw: Any, overrides: list[str]) -> dict:
 
 def load_config(path: str | Path, overrides: list[str] = ()) -> RunConfig:
     """Read, override and validate a config file."""
-    raw = apply_overrides(read_yaml(path), list(overrides))
+    raw = apply_overrides(read_config(path), list(overrides))
     return validate(raw, default_name=_safe_stem(Path(path).stem))
 
 

@@ -25,3 +25,12 @@ Beta = Annotated[float, Range(ge=0, lt=1)]
 Epsilon = Annotated[float, Range(gt=0)]
 NonNegative = Annotated[float, Range(ge=0)]
 PositiveInt = Annotated[int, Range(ge=1)]
+
+
+@dataclass(frozen=True)
+class IsPath:
+    """Marks a registry parameter as a file path: a config file's relative path is read against
+    the config file's folder, and the resolved config records it absolute (see dnncli.config)."""
+
+
+FilePath = Annotated[str, IsPath()]

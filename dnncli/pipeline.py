@@ -27,7 +27,7 @@ import numpy as np
 
 from dnncli.build import Built, build, build_dataset, build_network, build_optimizer, build_schedule, initial_theta
 from dnncli.config import RunConfig
-from dnncli.data import Dataset
+from dnncli.data import Dataset, Inputs
 from dnncli.engine.network import Network
 from dnncli.engine.optimizers import Composite
 from dnncli.engine.stack import StackedSeeding
@@ -42,11 +42,13 @@ GROUP_CAP = 64
 # -- results ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TrainedModel:
-    """A trained network: its layout and activation (``network``), ``theta`` and batch-norm state."""
+    """A trained network: its layout and activation (``network``), ``theta``, batch-norm state,
+    and what it expects of new data (``inputs``: features, classes, standardization)."""
 
     network: Network
     theta: np.ndarray
     state: dict = field(default_factory=dict)
+    inputs: Inputs | None = None
 
     def __post_init__(self):
         if self.state:
@@ -59,6 +61,12 @@ class TrainedModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Class index per example (batch norm uses its running statistics)."""
         return self.network.predict(self.network.layout.split(self.theta), X)
+
+    def probabilities(self, X: np.ndarray) -> np.ndarray:
+        """The output layer's A_L: (1, m) P(class 1) for two classes, (C, m) softmax otherwise."""
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            A, _ = self.network.forward(self.network.layout.split(self.theta), X)
+        return A
 
     def evaluate(self, X: np.ndarray, Y: np.ndarray) -> tuple[float | None, float]:
         """(cost, accuracy) on (X, Y), as :func:`dnncli.engine.training.held_out_metrics` defines them."""
@@ -114,6 +122,8 @@ class RunResult:
                "epochs_run": self.epochs_run, "seconds": round(self.seconds, 4), "updates": self.updates,
                "us_per_update": round(self.seconds / self.updates * 1e6, 2) if self.updates else None,
                "stack": self.stack}
+        if self.model is not None and self.model.inputs is not None:
+            out["classes"] = list(self.model.inputs.classes)
         if self.n_validation:
             out.update(val_accuracy=self.val_accuracy, val_cost=self.val_cost,
                        n_train=self.n_train, n_validation=self.n_validation)
@@ -254,7 +264,7 @@ def build_stack(configs: list[RunConfig], dataset: Dataset):
 def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val=None, Y_val=None,
                   stopping=(), row: int = 0) -> RunResult:
     """A member of a fit as a :class:`RunResult`, its metrics computed on its own network."""
-    model = TrainedModel(build_network(config, dataset), member.theta, member.state)
+    model = TrainedModel(build_network(config, dataset), member.theta, member.state, Inputs.of(dataset))
     numbers: dict = {}
     if model.finite:
         _, numbers["train_accuracy"] = model.evaluate(dataset.X_train, dataset.Y_train)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dnncli.errors import short_text
+
 
 def fmt(value: object, digits: int = 4) -> str:
     if value is None:
@@ -26,6 +28,8 @@ def run_report(metrics: dict, config_yaml: str, images: list[str]) -> str:
         f"({fmt(metrics.get('us_per_update'), 1)} µs per update).",
         "",
     ]
+    if metrics.get("classes"):
+        lines += [f"Classes: {short_text(', '.join(map(str, metrics['classes'])), 400)}.", ""]
     lines += [f"![{image}]({image})\n" for image in images]
     lines += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
     return "\n".join(lines)

@@ -139,8 +139,8 @@ def test_python_dash_m_dnncli_and_the_root_exports():
     out = subprocess.run([sys.executable, "-m", "dnncli", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "train" in out.stdout and "compare" in out.stdout
     code = ("import sys, dnncli\nheavy = {'matplotlib', 'sklearn', 'optuna', 'dask'} & set(sys.modules)\n"
-            "from dnncli import train, compare, tune, gradcheck, load_config, run_configs\n"
-            "print(sorted(heavy), all(map(callable, (train, compare, tune, gradcheck, load_config, run_configs))))")
+            "from dnncli import train, compare, tune, gradcheck, load_config, run_configs, predict\n"
+            "print(sorted(heavy), all(map(callable, (train, compare, tune, gradcheck, load_config, run_configs, predict))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["[]", "True"]
 

@@ -32,7 +32,7 @@ ENGINE_REGISTRIES = {
 }
 ALL_REGISTRIES = {**ENGINE_REGISTRIES, "data": DATASETS, "seeding": SEEDINGS}
 # Entries whose constructor cannot work without an argument (a path, a seed).
-NEEDS_ARGUMENTS = {("init", "file"), ("data", "h5")}
+NEEDS_ARGUMENTS = {("init", "file"), ("data", "h5"), ("data", "csv")}
 
 
 def entries(registries):

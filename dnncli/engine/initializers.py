@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from dnncli.constraints import Positive
+from dnncli.constraints import FilePath, Positive
 from dnncli.engine.network import Layout
 from dnncli.registry import Registry
 
@@ -103,6 +103,6 @@ class FromFile(FromArrays):
     the build step reads it (``dnncli.runs.read_npz``: no pickle, every array checked) into
     ``arrays`` before the initializer is called."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: FilePath):
         super().__init__(None)
         self.path = path

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnncli.config import RunConfig, apply_overrides, load_config, parse_override, read_yaml, validate
+from dnncli.config import RunConfig, apply_overrides, load_config, parse_override, read_config, validate
 from dnncli.errors import ConfigError, choice_hint
 from dnncli.presets import AXES, PRESETS
 
@@ -71,7 +71,7 @@ def vary_arms(vary: str, base: str | Path | None, overrides: list[str]) -> tuple
     if len(set(values)) < len(values):
         raise ConfigError("--vary", vary, "each value once")
     key = key.strip()
-    base_raw = read_yaml(base) if base else AXES["optimizer"].base
+    base_raw = read_config(base) if base else AXES["optimizer"].base
     plain, scoped = split_overrides([f"{key}={v}" for v in values], list(overrides))
     if any(_key(text) == key for text in plain):
         raise ConfigError("--set", next(t for t in plain if _key(t) == key), f"not the key --vary sets ({key})")
@@ -124,7 +124,7 @@ def resolve_arms(names: list[str], base: str | Path | None = None, overrides: li
         by_axis = {a: [n for n in presets if PRESETS.get(n).axis == a] for a in axes}
         raise ConfigError("arms", names, "presets of one axis; got " + "; ".join(f"{a}: {', '.join(v)}" for a, v in by_axis.items()))
     axis = axes[0] if axes else "configs"
-    base_raw = read_yaml(base) if base else (AXES[axis].base if axes else {})
+    base_raw = read_config(base) if base else (AXES[axis].base if axes else {})
     if len(set(presets)) < len(presets):
         raise ConfigError("arms", names, "each arm once")
     arm_names = distinct([arm_name(n) if n in files else n for n in names])

@@ -21,7 +21,7 @@ import numpy as np
 from dnncli import __version__, execution
 from dnncli.config import RunConfig
 from dnncli.data import Dataset
-from dnncli.files import WriteError, write_text
+from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
 from dnncli.processes import process_marker
 from dnncli.report import run_report
@@ -60,6 +60,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
     images: list[str] = []
     if result.model is not None:
         save_npz(run_dir / "params.npz", result.model.arrays())
+        if result.model.inputs is not None:  # what dnn predict needs to prepare new data as training did
+            write_json(run_dir / "data.json", result.model.inputs.to_json())
     if result.history is not None:
         write_history_csv(run_dir / "history.csv", history_rows(result.history))
         if plots:
@@ -129,7 +131,7 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
         plots.plot_decision_boundary(
             run_dir / "decision_boundary.png", model.predict,
             dataset.X_train, dataset.labels_train, X_test=dataset.X_test, labels_test=dataset.labels_test,
-            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes),
+            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes), axis_labels=_axis_labels(dataset),
         )
         images.append("decision_boundary.png")
     return images
@@ -160,3 +162,10 @@ def _draw(drawing: Drawing) -> WriteError | None:
     except WriteError as error:  # returned, so that it reaches the parent as itself
         return error
     return None
+
+
+def _axis_labels(dataset: Dataset) -> list[str] | None:
+    """A CSV's two feature names for the boundary's axes ("(standardized)" when they were)."""
+    if dataset.features is None:
+        return None
+    return [f"{name} (standardized)" if dataset.x_mean is not None else name for name in dataset.features]

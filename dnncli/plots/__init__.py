@@ -49,13 +49,14 @@ def plot_cost(path: Path, epochs, cost, *, test_epochs=None, test_cost=None, lea
 
 
 def plot_decision_boundary(path: Path, predict: Callable, X_train, labels_train, *, X_test=None, labels_test=None,
-                           title: str = "", class_names: Sequence[str] | None = None) -> None:
+                           title: str = "", class_names: Sequence[str] | None = None,
+                           axis_labels: Sequence[str] | None = None) -> None:
     """``boundary_figure(...)`` saved to ``path``."""
     from dnncli.plots.run import boundary_figure
     from dnncli.plots.style import save
 
     save(boundary_figure(predict, X_train, labels_train, X_test=X_test, labels_test=labels_test, title=title,
-                         class_names=class_names), path)
+                         class_names=class_names, axis_labels=axis_labels), path)
 
 
 def plot_compare_costs(path: Path, curves: Mapping, *, title: str = "", x_per_epoch: Mapping | None = None,

@@ -91,10 +91,12 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
 
 
 def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels_train, *, X_test=None,
-                    labels_test=None, title: str = "", class_names: Sequence[str] | None = None) -> Figure:
+                    labels_test=None, title: str = "", class_names: Sequence[str] | None = None,
+                    axis_labels: Sequence[str] | None = None) -> Figure:
     """The regions ``predict`` assigns over the data, with train and test points.
 
     ``X_*`` have shape ``(2, m)`` (examples on the last axis); labels are ints ``(m,)``.
+    ``axis_labels``: the two features' names (a CSV's columns), else x_1 and x_2.
     ``predict`` maps a ``(2, N)`` array to ``N`` int labels; it is evaluated on a
     300 x 300 grid covering all points.
     """
@@ -109,8 +111,9 @@ def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels
     draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors)
     ax.legend(handles=legend_handles(colors, class_names, X_test is not None), loc="best", framealpha=0.85,
               fontsize="small")
-    ax.set_xlabel("$x_1$")
-    ax.set_ylabel("$x_2$")
+    x_label, y_label = ("$x_1$", "$x_2$") if axis_labels is None else (t.replace("$", r"\$") for t in axis_labels)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
     ax.set_title(wrap(title or "decision boundary", BOUNDARY_FIGSIZE[0] - 0.4, fontsize=12))
     return fig
 

@@ -6,7 +6,7 @@ import math
 import re
 from pathlib import Path
 
-from dnncli.config import RunConfig, apply_overrides, read_yaml, validate
+from dnncli.config import RunConfig, apply_overrides, read_config, validate
 from dnncli.errors import ConfigError
 from dnncli.experiments.tune.settings import METRICS, TOP_FRACTION
 from dnncli.search import Param, flow_yaml, narrow, parse_params, parse_space
@@ -33,7 +33,7 @@ def check_space(space: dict[str, Param], base: dict) -> None:
 
 def read_tune_config(path: str | Path, overrides: list[str] = (), params: list[str] = ()) -> tuple[RunConfig, dict[str, Param]]:
     """A config file's ``search:`` block (plus ``--param``) and the rest of it (plus ``--set``), checked."""
-    raw = apply_overrides(read_yaml(path), list(overrides))
+    raw = apply_overrides(read_config(path), list(overrides))
     search = raw.pop("search", None)
     search = {} if search is None else search
     if isinstance(search, dict):
