@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from dnncli import data
+from dnncli import data_files
 from dnncli.cli.main import app
 from dnncli.config import load_config, validate
 from dnncli.data import load_dataset
@@ -110,8 +110,8 @@ def test_h5_and_csv_labels_pass_one_check(tmp_path, monkeypatch):
     import h5py
 
     seen = []
-    real = data.class_names
-    monkeypatch.setattr(data, "class_names", lambda labels, files, names=None: seen.append(files) or real(labels, files, names))
+    real = data_files.class_names
+    monkeypatch.setattr(data_files, "class_names", lambda labels, files, names=None: seen.append(files) or real(labels, files, names))
     h5 = tmp_path / "d.h5"
     with h5py.File(h5, "w") as f:
         f["train_set_x"], f["train_set_y"] = np.ones((4, 2)), np.array([0, 1, 0, 1])
@@ -122,11 +122,11 @@ def test_h5_and_csv_labels_pass_one_check(tmp_path, monkeypatch):
 
 def test_the_shared_check_refuses_one_class_and_too_many():
     with pytest.raises(DataError, match=r"^f.csv: 1 class \(red\); 2 to 1000 are supported$"):
-        data.class_names({"f.csv: column 'c'": np.zeros(3)}, "f.csv", ["red"])
+        data_files.class_names({"f.csv: column 'c'": np.zeros(3)}, "f.csv", ["red"])
     with pytest.raises(DataError, match=r"^f.csv: 1001 classes \(0, 1, 2,.*\); 2 to 1000 are supported$"):
-        data.class_names({"f.csv: column 'c'": np.arange(1001)}, "f.csv", [str(k) for k in range(1001)])
+        data_files.class_names({"f.csv: column 'c'": np.arange(1001)}, "f.csv", [str(k) for k in range(1001)])
     with pytest.raises(DataError, match=r"^f.h5: 'train_set_y' must hold class indices 0, 1, 2, ...$"):
-        data.class_names({"f.h5: 'train_set_y'": np.array([0, 1.5])}, "f.h5")
+        data_files.class_names({"f.h5: 'train_set_y'": np.array([0, 1.5])}, "f.h5")
 
 
 def test_load_dataset_refuses_a_missing_label_column_naming_the_key(tmp_path):

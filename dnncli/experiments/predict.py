@@ -151,7 +151,7 @@ def _read(data: Path, inputs) -> tuple[np.ndarray, np.ndarray | None, str]:
     if suffix in CSV_SUFFIXES:
         return _read_csv(data, inputs)
     if suffix in H5_SUFFIXES:
-        from dnncli.data import class_names, h5_examples
+        from dnncli.data_files import class_names, h5_examples
 
         x, y, split = h5_examples(str(data), "DATA")
         if y is None:
