@@ -177,3 +177,25 @@ def test_cli_json_quiet_and_bad_input(tmp_path):
         assert refused.exit_code == 2 and key in refused.output and "Traceback" not in refused.output
     assert not (tmp_path / "bad").exists()
     assert dnncli.lr_find is lr_find
+
+
+def test_an_interrupted_lr_find_says_so_and_dnn_runs_lists_both(tmp_path):
+    from dnncli.experiments.signals import Interrupted
+    from dnncli.runs import list_top
+
+    def progress(done, total, best):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    settings = dict(overrides=SMALL, min_lr=1e-3, max_lr=1e-1, points=3, epochs=10, seeds=2, jobs=1, out=tmp_path)
+    with pytest.raises(Interrupted) as stopped:
+        lr_find("configs/adam_moons.yaml", progress=progress, name="stopped", **settings)
+    assert stopped.value.exit_code == 130
+    (out,) = tmp_path.glob("*-stopped")
+    summary = json.loads((out / "lr_find.json").read_text())
+    assert summary["status"] == "interrupted" and "of 6 models" in summary["message"]
+    done = lr_find("configs/adam_moons.yaml", plots=False, name="done", **settings)
+    rows = {row["dir"].rsplit("-", 1)[-1]: row for row in list_top(tmp_path)}
+    assert rows["done"]["kind"] == rows["stopped"]["kind"] == "lr-find"
+    assert rows["done"]["summary"] == f"suggested lr {done.suggested_learning_rate:g}"
+    assert rows["stopped"]["status"] == "interrupted" and rows["done"]["optimizer"] == "adam"

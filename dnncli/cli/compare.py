@@ -96,7 +96,7 @@ def notes(summary: dict) -> list[str]:
     if summary["seeds"] > 1:
         line += f"; best/worst by {metric} acc: " + (", ".join(spread) or "-")
         if same:
-            line += f"; {', '.join(same)}: every seed the same"
+            line += f"; {', '.join(same)}: all seeds equal"
     lines = [line]
     failed = [f"{arm} {e['failed']} of {len(e['runs'])}" for arm, e in arms.items() if e["failed"]]
     if failed:

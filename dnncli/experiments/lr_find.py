@@ -41,6 +41,7 @@ from dnncli.status import Status
 
 TOLERANCE = 0.05
 EPOCH_FRACTION = 10  # default budget: the config's epochs / 10
+MAX_MODELS = 10_000  # points x seeds: each is a config validated up front
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,9 @@ def lr_find(
     if name is not None:
         check_name(name, "--name")
     rates = grid(min_lr, max_lr, points)
+    if points * seeds > MAX_MODELS:
+        raise ConfigError("--seeds", seeds, f"at most {MAX_MODELS // points} with --points {points} "
+                                            f"(at most {MAX_MODELS} models in all)")
     configs = population(base, rates, seeds, epochs)
     build(configs[0])  # a bad data or init file fails here, before any directory or worker (exit 2)
     pool = execution.executor(jobs, scheduler)
