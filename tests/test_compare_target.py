@@ -106,11 +106,14 @@ def test_one_arm_is_a_seed_study(tmp_path):
 
 
 def test_the_table_fits_80_columns_and_keeps_the_seed_information(tmp_path, monkeypatch):
+    from rich.console import Console
     from typer.testing import CliRunner
 
+    from dnncli.cli import compare as compare_cli
     from dnncli.cli.main import app
 
-    monkeypatch.setenv("COLUMNS", "80")
+    # what an 80-column terminal (or COLUMNS=80 on one) gets; a pipe gets 160 columns
+    monkeypatch.setattr(compare_cli, "out_console", lambda: Console(highlight=False, width=80))
     result = CliRunner().invoke(app, ["compare", "gd_decay", "momentum_decay", "adam_decay", "--seeds", "2", "--jobs", "1",
                                       "--target", "0.8", "--out", str(tmp_path), *[f"--set={s}" for s in TINY]])
     assert result.exit_code == 0, result.output

@@ -20,13 +20,10 @@ def err_console():
 
 
 def out_console():
-    """Results on stdout at the terminal's width (or $COLUMNS when set); when piped without
-    $COLUMNS, wide enough that tables are not wrapped."""
-    import os
-
+    """Results on stdout; when piped, wide enough that tables are not wrapped."""
     from rich.console import Console
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 @contextlib.contextmanager
