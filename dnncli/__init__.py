@@ -2,11 +2,12 @@
 
 Python API (the CLI is a thin shell over it)::
 
-    from dnncli import load_config, train, compare, tune
+    from dnncli import load_config, train, compare, tune, lr_find
     result = train(load_config("configs/adam_moons.yaml", ["training.epochs=500"]), out="runs")
     result.metrics["train_accuracy"], result.run_dir
     compare(["gd", "momentum", "adam"], seeds=3).summary["verdict"]
     predict(result.run_dir, "new_points.csv").accuracy
+    lr_find("configs/adam_moons.yaml").suggested_learning_rate
 """
 
 __version__ = "0.1.0"
@@ -19,6 +20,7 @@ _EXPORTS = {
     "compare": ("dnncli.experiments.compare", "compare"),
     "tune": ("dnncli.experiments.tune", "tune"),
     "gradcheck": ("dnncli.experiments.gradcheck", "gradcheck"),
+    "lr_find": ("dnncli.experiments.lr_find", "lr_find"),
     "run_configs": ("dnncli.pipeline", "run_configs"),
     "predict": ("dnncli.experiments.predict", "predict"),
 }

@@ -142,7 +142,8 @@ def list_top(folder: str | os.PathLike = "runs") -> list[dict]:
     """One record per top-level directory under ``folder``, newest first, with its ``kind``:
 
     ``train`` (its metrics.json), ``compare`` (summary.json: status, best arm, verdict, runs,
-    failed) or ``tune`` (trials.csv: trials, the best trial's metric). Unreadable files give
+    failed), ``tune`` (trials.csv: trials, the best trial's metric) or ``lr-find`` (lr_find.json:
+    the suggested learning rate). Unreadable files give
     status ``unreadable``; ``runs`` lists the run directories inside (for ``dnn runs --all``).
     """
     folder = Path(folder)
@@ -156,6 +157,8 @@ def list_top(folder: str | os.PathLike = "runs") -> list[dict]:
             out.append({"kind": "compare", "dir": child.name, **_compare_row(child), "runs": inner})
         elif (child / "tune.yaml").is_file():
             out.append({"kind": "tune", "dir": child.name, **_tune_row(child), "runs": inner})
+        elif (child / "lr_find.json").is_file():
+            out.append({"kind": "lr-find", "dir": child.name, **_lr_find_row(child), "runs": inner})
         elif inner:  # a compare that never wrote its summary (killed): its runs tell how it stands
             statuses = {r["status"] for r in inner}
             status = next((s for s in (Status.RUNNING, Status.STALE) if s in statuses), Status.INCOMPLETE)
@@ -188,6 +191,25 @@ def _tune_row(path: Path) -> dict:
     status = Status.COMPLETED if (path / "best.yaml").is_file() else Status.NO_RESULT
     summary = (f"best trial {best['trial']}: val acc {float(best['val_accuracy']):.4f}" if best else "no trial completed")
     return {"status": status, "n_trials": len(rows), "summary": summary}
+
+
+def _lr_find_row(path: Path) -> dict:
+    try:
+        found = json.loads((path / "lr_find.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        found = None
+    if not isinstance(found, dict) or not isinstance(found.get("status"), str):
+        return {"status": str(Status.UNREADABLE)}
+    settings = found.get("settings") if isinstance(found.get("settings"), dict) else {}
+    lr = found.get("suggested_learning_rate")
+    if found["status"] != Status.COMPLETED:
+        summary = str(found.get("message") or "no suggestion yet")
+    else:
+        summary = f"suggested lr {lr:g}" if isinstance(lr, float) else "no suggestion"
+    status = found["status"]
+    if status == Status.RUNNING and _is_stale(found.get(PROCESS_KEY)):
+        status = str(Status.STALE)
+    return {"status": status, "optimizer": settings.get("optimizer"), "summary": summary}
 
 
 def read_npz(path, key: str, max_values: int | None = None) -> dict[str, np.ndarray]:

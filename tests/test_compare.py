@@ -41,7 +41,7 @@ def test_decay_presets_are_the_course_schedules():
 
 
 @pytest.mark.parametrize("names, fragment", [
-    (["gd", "he"], "one axis"), (["gd", "adamm"], "did you mean 'adam'"), (["gd"], "at least two"), (["gd", "gd"], "each arm once")])
+    (["gd", "he"], "one axis"), (["gd", "adamm"], "did you mean 'adam'"), ([], "at least one"), (["gd", "gd"], "each arm once")])
 def test_bad_arms(names, fragment):
     with pytest.raises(ConfigError, match=fragment):
         resolve_arms(names)

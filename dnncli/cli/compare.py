@@ -32,6 +32,8 @@ def compare_command(
                                        "(log grid around its optimizer's own default), chosen on a validation split."),
     lr_range: str | None = typer.Option(None, "--lr-range", help="LOW,HIGH: the --tune-lr grid for every arm."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical to dnn train of each run) instead of stacked seeds."),
+    target: float | None = typer.Option(None, "--target", help="Time to target: epochs (and updates) until each run's train accuracy first reaches ACC."),
+    target_cost: float | None = typer.Option(None, "--target-cost", help="Time to target: epochs until each run's training cost first falls to C or below."),
 ) -> None:
     """Compare arms (optimizers, initializers, regularizers, ...) over several seeds, in parallel."""
     from dnncli.experiments.compare import compare
@@ -42,7 +44,7 @@ def compare_command(
         with BestSoFarBar(show, "runs") as progress:
             result = compare(arms or [], base=config, overrides=list(set_), seeds=seeds, jobs=jobs, scheduler=scheduler, out=out,
                              command=["dnn", *sys.argv[1:]], progress=progress, stack=not no_stack, name=name, vary=vary, x=x,
-                             tune_lr=tune_lr, lr_range=lr_range)
+                             tune_lr=tune_lr, lr_range=lr_range, target=target, target_cost=target_cost)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
     elif not quiet:
@@ -53,18 +55,32 @@ def compare_command(
 
 
 def print_summary(result) -> None:
+    """The table (fits 80 columns: long arm names wrap), then the seeds, failures and the verdict."""
+    from rich import box
     from rich.table import Table
 
+    from dnncli.experiments.target import Target, cell, target_note
+
     s = result.summary
-    table = Table(title=f"compare {s['axis']}: {s['seeds']} seeds per arm")
-    for column in ("arm", "train acc", "test acc", "final cost", "best/worst seed", "s/run", "failed"):
-        table.add_column(column, justify="left" if column == "arm" else "right")
-    for arm, e in s["arms"].items():
-        name = f"[bold]{arm} ★[/bold]" if arm == s["best"] else arm
-        table.add_row(name, pm(e["train_accuracy"]), pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]),
-                      f"{fmt(e['best_seed'])} / {fmt(e['worst_seed'])}", f"{e['seconds']:.2f}", str(e["failed"]))
+    arms = s["arms"]
+    goal = s.get("target")
+    one = len(arms) == 1
+    title = f"seed study {next(iter(arms))}: {s['seeds']} seeds" if one else f"compare {s['axis']}: {s['seeds']} seeds per arm"
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    columns = ["arm", "train acc", "test acc", "final cost", "s/run"] + ([Target(**goal).label] if goal else [])
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right", no_wrap=i > 0, overflow="fold")
+    for arm, e in arms.items():
+        name = f"[bold]{arm} ★[/bold]" if arm == s["best"] and not one else arm
+        row = [name, pm(e["train_accuracy"]), pm(e["test_accuracy"]), fmt(e["final_cost"]["mean"]), f"{e['seconds']:.2f}"]
+        table.add_row(*row, *([cell(e["to_target"])] if goal else []))
     console = out_console()
     console.print(table)
+    for line in notes(s):
+        console.print(line, highlight=False, markup=False)
+    if goal:
+        console.print(f"{target_note(goal, s)}; mean over the seeds that reached it (k/n: only k of n did)",
+                      highlight=False, markup=False)
     console.print(s["verdict"], highlight=False, markup=False)
     if s.get("lr_protocol"):
         rates = ", ".join(f"{arm} {e['learning_rate']:.3g}" for arm, e in s["arms"].items())
@@ -72,3 +88,23 @@ def print_summary(result) -> None:
     if s.get("reruns"):
         console.print(f"{s['reruns']} runs were re-run on another worker after theirs died; no result was lost.")
     console.print(f"compare directory: {result.out_dir}", markup=False)
+
+
+def notes(summary: dict) -> list[str]:
+    """The lines under the table: the seeds, each arm's best and worst seed, the failed runs."""
+    arms = summary["arms"]
+    seeds = sorted({r["seed"] for e in arms.values() for r in e["runs"]})
+    shown = ", ".join(map(str, seeds)) if len(seeds) <= 6 else f"{seeds[0]} to {seeds[-1]}"
+    metric = "test" if any(e["test_accuracy"]["mean"] is not None for e in arms.values()) else "train"
+    spread = [f"{arm} {e['best_seed']}/{e['worst_seed']}" for arm, e in arms.items() if e["best_seed"] is not None]
+    same = [arm for arm, e in arms.items() if e["best_seed"] is None and e[f"{metric}_accuracy"]["n"] > 1]
+    line = f"seed{'s' * (len(seeds) != 1)} {shown}"
+    if summary["seeds"] > 1:
+        line += f"; best/worst by {metric} acc: " + (", ".join(spread) or "-")
+        if same:
+            line += f"; {', '.join(same)}: all seeds equal"
+    lines = [line]
+    failed = [f"{arm} {e['failed']} of {len(e['runs'])}" for arm, e in arms.items() if e["failed"]]
+    if failed:
+        lines.append("not completed: " + ", ".join(failed))
+    return lines

@@ -9,6 +9,7 @@ from dnncli import __version__
 from dnncli.cli.compare import compare_command
 from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
+from dnncli.cli.lr_find import lr_find_command
 from dnncli.cli.predict import predict_command
 from dnncli.cli.train import train_command
 from dnncli.cli.tune import tune_command
@@ -41,6 +42,7 @@ app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
 app.command("tune")(tune_command)
 app.command("predict")(predict_command)
+app.command("lr-find")(lr_find_command)
 
 
 def _version(value: bool) -> None:

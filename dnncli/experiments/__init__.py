@@ -1,1 +1,1 @@
-"""Experiments: each command's library function (train, compare, gradcheck, tune)."""
+"""Experiments: each command's library function (train, compare, gradcheck, tune, lr_find)."""

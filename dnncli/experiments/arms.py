@@ -111,8 +111,9 @@ def _key(text: str) -> str:
 
 def resolve_arms(names: list[str], base: str | Path | None = None, overrides: list[str] = ()) -> tuple[str, list[Arm]]:
     """The axis and one config per arm. Names are presets of ONE axis, config files, or run directories."""
-    if len(names) < 2:
-        raise ConfigError("arms", names, "at least two arms, e.g. dnn compare gd momentum adam")
+    if len(names) < 1:
+        raise ConfigError("arms", names, "at least one arm, e.g. dnn compare gd momentum adam "
+                                         "(one arm with --seeds 10 is a seed study)")
     names = [run_config(n) for n in names]
     files = [n for n in names if n.endswith((".yaml", ".yml"))]
     presets = [n for n in names if n not in files]

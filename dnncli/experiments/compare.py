@@ -19,6 +19,7 @@ from dnncli.experiments import lr_tuning
 from dnncli.experiments.arms import Arm, resolve_arms, safe_name, vary_arms, with_seed
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA, describe, welch
+from dnncli.experiments.target import Target, arm_summary, target_note, updates_per_epoch
 from dnncli.experiments.writing import Drawing, draw_all, start_run, write_run
 from dnncli.files import WriteError, write_json, write_text
 from dnncli.pipeline import RunResult
@@ -66,17 +67,23 @@ def compare(
     x: str = "auto",
     tune_lr: int | None = None,
     lr_range: str | None = None,
+    target: float | None = None,
+    target_cost: float | None = None,
 ) -> CompareResult:
     """Run every arm with ``seeds`` seeds, write a compare directory, return the summary.
 
     The seeds of every arm train as stacks of models (one pass per group, see
     :mod:`dnncli.pipeline`), spread over ``jobs`` local processes or a Dask cluster;
     ``stack=False`` trains one model per task (bit-identical to ``dnn train`` of each config).
+    One arm is a seed study (at least 2 seeds): its mean, confidence interval and spread.
+    ``target`` (a train accuracy) or ``target_cost`` adds each run's time to reach it
+    (:mod:`dnncli.experiments.target`).
     """
     if seeds < 1:
         raise ConfigError("--seeds", seeds, "at least 1")
     if x not in X_AXES:
         raise ConfigError("--x", x, f"one of {', '.join(X_AXES)}")
+    goal = Target.parse(target, target_cost)
     if name is not None:
         check_name(name, "--name")
     if vary is not None:
@@ -85,6 +92,9 @@ def compare(
         axis, arms = vary_arms(vary, base, list(overrides))
     else:
         axis, arms = resolve_arms(list(names), base, list(overrides))
+    if len(arms) == 1 and seeds < 2:
+        raise ConfigError("--seeds", seeds, "2 or more for one arm (a seed study: mean, CI and spread), "
+                                            "or name two arms to compare")
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
         build(arm.config)
     span = lr_tuning.parse_range(lr_range)
@@ -96,7 +106,7 @@ def compare(
         with deferred_signals(raising=True):
             tuned = lr_tuning.tune_learning_rates(arms, tune_lr, span, pool=pool, stack=stack)
         arms = lr_tuning.with_rates(arms, tuned)
-    out_dir = create_run_dir(out, name or axis, kind="compare")
+    out_dir = create_run_dir(out, name or (safe_name(arms[0].name) if len(arms) == 1 else axis), kind="compare")
     runs = [Run(arm.name, config, out_dir / f"{safe_name(arm.name)}-seed{config.seed}")
             for arm in arms for config in (with_seed(arm.config, arm.config.seed + k) for k in range(seeds))]
     metrics = {}
@@ -141,14 +151,19 @@ def compare(
         by_arm: dict[str, list[dict]] = {arm.name: [] for arm in arms}
         for run, result in zip(runs, results):
             if result is not None:
-                by_arm[run.arm].append({"seed": run.config.seed, "dir": run.run_dir.name, "result": result,
-                                        **_pick(result.metrics())})
+                row = {"seed": run.config.seed, "dir": run.run_dir.name, "result": result, **_pick(result.metrics())}
+                if goal is not None:
+                    row["epochs_to_target"], row["updates_to_target"] = goal.reached(result.history,
+                                                                                     updates_per_epoch(result))
+                by_arm[run.arm].append(row)
         summary = summarize(axis, by_arm)
         for arm in arms:
             summary[arm.name]["changes"] = list(arm.changes)
             summary[arm.name]["learning_rate"] = arm.config.optimizer.learning_rate
             if tuned:
                 summary[arm.name]["lr_tuning"] = tuned[arm.name].to_dict()
+            if goal is not None:
+                summary[arm.name]["to_target"] = arm_summary(summary[arm.name]["runs"])
         best_arm, verdict, p_value = pick_best(summary)
         failed = sum(r is not None and r.status == Status.FAILED for r in results)
         completed = sum(r is not None and r.status == Status.COMPLETED for r in results)
@@ -156,7 +171,8 @@ def compare(
         public = {"axis": axis, "seeds": seeds, "best": best_arm, "verdict": verdict, "p_value": p_value,
                   "significant": None if p_value is None else p_value < ALPHA, "status": str(status),
                   "runs": len(runs), "failed": failed, "executor": scheduler or "local", "stacked": stack,
-                  "reruns": reruns, "arms": summary,
+                  "reruns": reruns, "target": None if goal is None else goal.to_dict(),
+                  "eval_every": _eval_every(arms), "arms": summary,
                   "lr_protocol": lr_tuning.protocol(tune_lr, span) if tuned else None}
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
@@ -169,6 +185,12 @@ def compare(
     if interrupted:
         raise interrupted
     return CompareResult(out_dir, axis, public, best_arm, verdict, failed)
+
+
+def _eval_every(arms: list[Arm]) -> int | None:
+    """The arms' training.eval_every when they share one (None otherwise): the resolution of an accuracy target."""
+    values = {arm.config.training.eval_every for arm in arms}
+    return values.pop() if len(values) == 1 else None
 
 
 def _mark_failed(out_dir: Path, runs: list[Run], metrics: dict, results: list, message: str) -> None:
@@ -236,7 +258,7 @@ def pick_best(summary: dict) -> tuple[str | None, str, float | None]:
         return None, "no arm completed", None
     best, metric = ranked[0], key_of(ranked[0])[1]
     if len(ranked) == 1:
-        return best, f"{best} is the only arm", None
+        return best, seed_study(best, metric, summary[best][metric]), None
     runner = ranked[1]
     b, r = summary[best][metric], summary[runner][metric]
     if r["mean"] is None:
@@ -256,6 +278,16 @@ def pick_best(summary: dict) -> tuple[str | None, str, float | None]:
     return best, f"{lead}: not significant (Welch's t-test, p = {p:.2g}): not a clear difference", p
 
 
+def seed_study(arm: str, metric: str, stat: dict) -> str:
+    """The verdict of one arm over its seeds: the mean, its 95% confidence interval and the spread."""
+    label = metric.replace("_", " ")
+    if stat["n"] < 2:
+        return f"{arm}: mean {label} {stat['mean']:.4f} from {stat['n']} seed: no spread, no confidence interval"
+    low, high = stat["ci95"]
+    return (f"{arm} over {stat['n']} seeds: mean {label} {stat['mean']:.4f}, 95% CI [{low:.4f}, {high:.4f}] "
+            f"(std {stat['std']:.4f}, seeds from {stat['min']:.4f} to {stat['max']:.4f})")
+
+
 def _csv_rows(summary: dict) -> list[dict]:
     rows = []
     for arm, e in summary.items():
@@ -266,6 +298,11 @@ def _csv_rows(summary: dict) -> list[dict]:
                 row[f"{key}_{s}"] = "" if v is None else repr(v)
             ci = e[key]["ci95"]
             row[f"{key}_ci95_low"], row[f"{key}_ci95_high"] = ("", "") if ci is None else (repr(ci[0]), repr(ci[1]))
+        if "to_target" in e:
+            t = e["to_target"]
+            for key in ("epochs", "updates"):
+                row[f"{key}_to_target_mean"] = "" if t[key]["mean"] is None else repr(t[key]["mean"])
+            row["reached_target"] = t["reached"]
         row["seconds"] = repr(e["seconds"])
         row["failed"] = e["failed"]
         rows.append(row)
@@ -311,7 +348,7 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
 
     drawings.append(Drawing(plots.plot_accuracy, out_dir / "accuracy.png",
                             (list(runs), per_seed("train_accuracy"), per_seed("test_accuracy")),
-                            {"best": best, "title": "accuracy per arm (dots: seeds)"}))
+                            {"best": best if len(arms) > 1 else None, "title": "accuracy per arm (dots: seeds)"}))
     panels = []
     for arm in arms:
         if not runs[arm.name]:
@@ -348,19 +385,27 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
 def compare_report(summary: dict, images: list[str], axis) -> str:
     from dnncli.report import fmt, pm
 
+    goal = summary.get("target")
     lines = [f"# compare: {summary['axis']}", ""]
     if axis is not None:
         lines += [f"Question: {axis.question}", ""]
     lines += [f"{summary['seeds']} seeds per arm, run on {summary['executor']}"
               + (f" ({summary['reruns']} runs re-run after a worker died)" if summary["reruns"] else "")
               + f". **{summary['verdict']}**", "",
-              "| arm | train acc (mean ± std) | test acc (mean ± std) | final cost | best / worst seed | s per run | failed |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
+              "| arm | train acc (mean ± std) | test acc (mean ± std) | final cost | best / worst seed | s per run | failed |"
+              + (" epochs to target | updates to target | reached |" if goal else ""),
+              "| --- | --- | --- | --- | --- | --- | --- |" + (" --- | --- | --- |" if goal else "")]
     for arm, e in summary["arms"].items():
-        star = " ★" if arm == summary["best"] else ""
-        lines.append(
-            f"| {arm}{star} | {pm(e['train_accuracy'])} | {pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
-            f"| {fmt(e['best_seed'])} / {fmt(e['worst_seed'])} | {e['seconds']:.2f} | {e['failed']} |")
+        star = " ★" if arm == summary["best"] and len(summary["arms"]) > 1 else ""
+        line = (f"| {arm}{star} | {pm(e['train_accuracy'])} | {pm(e['test_accuracy'])} | {fmt(e['final_cost']['mean'])} "
+                f"| {fmt(e['best_seed'])} / {fmt(e['worst_seed'])} | {e['seconds']:.2f} | {e['failed']} |")
+        if goal:
+            t = e["to_target"]
+            line += f" {fmt(t['epochs']['mean'], 0)} | {fmt(t['updates']['mean'], 0)} | {t['reached']} of {t['runs']} |"
+        lines.append(line)
+    if goal:
+        lines += ["", f"Target: {target_note(goal, summary)}. Epochs and updates are means over the seeds "
+                      "that reached it (`-`: none did)."]
     lines += ["", "What each arm sets on the base config:", ""]
     lines += [f"- {arm}: {', '.join(f'`{c}`' for c in e.get('changes', [])) or 'nothing (the config as written)'}"
               for arm, e in summary["arms"].items()]

@@ -6,7 +6,7 @@ writes it atomically. The ``plot_*`` functions are the callers' one-line shortcu
 error leaves no file behind.
 
 Modules: ``run`` (cost, decision boundary), ``compare`` (costs per arm, boundary grid,
-accuracy), ``tune`` (metric per searched value), ``boundary`` (shared boundary drawing),
+accuracy), ``tune`` (metric per searched value), ``lr_find`` (cost per learning rate), ``boundary`` (shared boundary drawing),
 ``curves`` (log scale and the one smoother), ``style`` (figure, save, colours, ticks).
 matplotlib is imported only when a figure is made: ``import dnncli.plots`` stays cheap
 (``dnn --help`` does not pay for it).
@@ -23,10 +23,11 @@ _LAZY = {  # name -> submodule, imported on first use (PEP 562)
     "compare_costs_figure": "compare", "boundaries_grid_figure": "compare", "accuracy_figure": "compare",
     "tuned_rates_figure": "compare",
     "search_figure": "tune", "SearchPanel": "tune", "BoundaryPanel": "boundary", "save": "style",
+    "lr_find_figure": "lr_find",
 }
 
 __all__ = [*_LAZY, "plot_tuned_rates", "plot_cost", "plot_decision_boundary", "plot_compare_costs", "plot_boundaries_grid",
-           "plot_accuracy", "plot_search"]
+           "plot_accuracy", "plot_search", "plot_lr_find"]
 
 
 def __getattr__(name: str):
@@ -104,3 +105,11 @@ def plot_tuned_rates(path: Path, tables: Mapping, chosen: Mapping, *, title: str
     from dnncli.plots.style import save
 
     save(tuned_rates_figure(tables, chosen, title=title), path)
+
+
+def plot_lr_find(path: Path, rates: Sequence[float], costs, **more) -> None:
+    """``lr_find_figure(rates, costs, ...)`` saved to ``path`` (``more``: its keyword arguments)."""
+    from dnncli.plots.lr_find import lr_find_figure
+    from dnncli.plots.style import save
+
+    save(lr_find_figure(rates, costs, **more), path)
