@@ -10,6 +10,7 @@ from dnncli.cli.compare import compare_command
 from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.predict import predict_command
+from dnncli.cli.schema import schema_command
 from dnncli.cli.train import train_command
 from dnncli.cli.tune import tune_command
 
@@ -41,6 +42,7 @@ app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
 app.command("tune")(tune_command)
 app.command("predict")(predict_command)
+app.command("schema")(schema_command)
 
 
 def _version(value: bool) -> None:
