@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dnncli import execution, pipeline
-from dnncli.build import build, build_dataset
+from dnncli.build import build, build_dataset, warn_unscaled
 from dnncli.config import RunConfig, check_name
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError
@@ -85,8 +85,13 @@ def compare(
         axis, arms = vary_arms(vary, base, list(overrides))
     else:
         axis, arms = resolve_arms(list(names), base, list(overrides))
+    data_checked = set()
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
-        build(arm.config)
+        dataset = build(arm.config).dataset
+        data = repr(arm.config.to_dict()["data"])
+        if data not in data_checked:  # one warning per distinct data config
+            data_checked.add(data)
+            warn_unscaled(arm.config, dataset)
     span = lr_tuning.parse_range(lr_range)
     if span is not None and tune_lr is None:
         raise ConfigError("--lr-range", lr_range, "only with --tune-lr N")
