@@ -32,7 +32,7 @@ app = typer.Typer(
     name="dnn",
     help="Train, compare and tune small neural networks on a NumPy engine; every run leaves a directory of evidence.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.command("train")(train_command)
@@ -57,4 +57,4 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def main() -> None:
-    app()
+    app(prog_name="dnn")
