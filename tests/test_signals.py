@@ -127,16 +127,17 @@ def test_a_second_ctrl_c_during_the_final_writes_changes_nothing(tmp_path, monke
 
 
 def test_ctrl_c_during_a_compares_plots_finishes_them_and_says_interrupted(tmp_path, monkeypatch):
-    from dnncli import plots
     from dnncli.experiments.compare import compare
+    from dnncli.plots import style
 
-    real = plots.plot_accuracy
+    real = style.save
 
-    def interrupted(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, **kwargs)
+    def interrupted(fig, path):
+        if path.name == "accuracy.png":  # the second of the three plots
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(fig, path)
 
-    monkeypatch.setattr(plots, "plot_accuracy", interrupted)
+    monkeypatch.setattr(style, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
         compare(["gd", "adam"], overrides=["training.epochs=20"], seeds=1, jobs=1, out=tmp_path)
     out = next(tmp_path.iterdir())

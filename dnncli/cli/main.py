@@ -11,6 +11,7 @@ from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.predict import predict_command
 from dnncli.cli.schema import schema_command
+from dnncli.cli.show import show_command
 from dnncli.cli.train import train_command
 from dnncli.cli.tune import tune_command
 
@@ -42,6 +43,7 @@ app.command("datasets")(datasets_command)
 app.command("runs")(runs_command)
 app.command("tune")(tune_command)
 app.command("predict")(predict_command)
+app.command("show")(show_command)
 app.command("schema")(schema_command)
 
 
