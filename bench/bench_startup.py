@@ -11,7 +11,7 @@ Measures, interleaved in one run (the machine's load changes from minute to minu
 and prints the ratio of their medians and of their best runs (on a shared machine the best
 runs are the least disturbed). Then, in fresh processes, where the overhead goes:
 imports (the CLI, the library, matplotlib), the run without plots (data, build, files) and
-each plot (figure built, then saved). Run from the repository root.
+each plot (its figure built and saved as a PNG). Run from the repository root.
 """
 
 from __future__ import annotations
@@ -46,17 +46,12 @@ marks["training (metrics.json seconds)"] = run.metrics["seconds"]
 s = t()
 import matplotlib.figure, matplotlib.backends.backend_agg  # noqa: F401, E401
 marks["import matplotlib (figure, agg)"] = t() - s
-from dnncli.data import Dataset  # noqa: F401
-from dnncli.experiments.writing import run_figures
+from dnncli.experiments.writing import draw_all, run_drawings
 from dnncli.pipeline import held_out
-from dnncli.plots.style import save
-figures = run_figures(run.result, run.metrics, held_out(cfg)[0])
-for name, make in figures.items():
+for drawing in run_drawings(run.run_dir, run.result, run.metrics, held_out(cfg)[0]):
     s = t()
-    fig = make()
-    built = t() - s
-    save(fig, f"{sys.argv[2]}/{name}")
-    marks[f"plot {name}: build / save"] = (built, t() - s - built)
+    draw_all([drawing])
+    marks[f"plot {drawing.path.name} (figure and PNG)"] = t() - s
 print(json.dumps(marks))
 '''
 
@@ -99,12 +94,7 @@ def main() -> None:
               "(target: at most 2.5x)")
     print("where the overhead goes (fresh processes, medians):")
     for key in phases[0]:
-        values = [p[key] for p in phases]
-        if isinstance(values[0], list):
-            built, saved = statistics.median(v[0] for v in values), statistics.median(v[1] for v in values)
-            print(f"  {key:58s} {built:5.2f} / {saved:.2f} s")
-        else:
-            print(f"  {key:58s} {statistics.median(values):5.2f} s")
+        print(f"  {key:58s} {statistics.median(p[key] for p in phases):5.2f} s")
 
 
 if __name__ == "__main__":
