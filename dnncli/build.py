@@ -13,7 +13,7 @@ import numpy as np
 
 from dnncli import budget
 from dnncli.config import RegularizationConfig, RunConfig, entry_params
-from dnncli.data import Dataset, Inputs, load_dataset
+from dnncli.data import Dataset, Inputs, UnscaledInputWarning, load_dataset, scale_warning
 from dnncli.engine.activations import ACTIVATIONS, output_for
 from dnncli.engine.initializers import INITIALIZERS, FromFile
 from dnncli.engine.network import Layout, Network
@@ -108,6 +108,17 @@ def build_schedule(configs: Sequence[RunConfig]):
     name = configs[0].schedule.name
     params = [entry_params(c.schedule, "schedule") for c in configs]
     return SCHEDULES.get(name, "schedule.name")(**{key: per_model(p[key] for p in params) for key in params[0]})
+
+
+def warn_unscaled(config: RunConfig, dataset: Dataset) -> None:
+    """An :class:`~dnncli.data.UnscaledInputWarning` (a Python warning: the library never prints) when
+    ``data.standardize`` is off and the features' ranges differ more than ``data.SCALE_RATIO``.
+    Called by the commands before training, in the main process only."""
+    import warnings
+
+    message = None if config.data.standardize else scale_warning(dataset)
+    if message:
+        warnings.warn(message, UnscaledInputWarning, stacklevel=3)
 
 
 def build(config: RunConfig, dataset: Dataset | None = None) -> Built:

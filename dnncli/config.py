@@ -66,9 +66,15 @@ Probability = Annotated[float, Field(gt=0, le=1)]
 
 
 # -- fixed sections -------------------------------------------------------------
+def _activation_names(schema: dict) -> None:
+    schema["enum"] = ACTIVATIONS.names()  # at schema time: a registered activation shows up
+
+
 class ModelConfig(Section):
+    """Hidden layer sizes and their activation; the output layer (sigmoid or softmax) follows from the data."""
+
     hidden: list[Annotated[int, Field(ge=1)]] = [5, 2]
-    activation: str = "relu"
+    activation: Annotated[str, Field(json_schema_extra=_activation_names)] = "relu"
 
     @pydantic.field_validator("activation")
     @classmethod
@@ -78,6 +84,8 @@ class ModelConfig(Section):
 
 
 class RegularizationConfig(Section):
+    """L2 (lambd/(2m) sum W^2), dropout keep_prob and batch norm; keep_prob and batchnorm take one value or one per hidden layer."""
+
     l2: Annotated[float, Field(ge=0)] = 0.0
     keep_prob: Probability | list[Probability] = 1.0
     batchnorm: bool | list[bool] = False
@@ -97,6 +105,8 @@ class EarlyStoppingConfig(Section):
 
 
 class TrainingConfig(Section):
+    """Epochs, mini-batch size (null: full batch, 1: SGD), how often held-out sets are evaluated, early stopping."""
+
     epochs: Annotated[int, Field(ge=1)] = 10000
     batch_size: Annotated[int, Field(ge=1)] | None = 64
     eval_every: Annotated[int, Field(ge=1)] = 100
@@ -119,6 +129,7 @@ REGISTRY_SECTIONS: dict[str, tuple[Registry, str, dict[str, Any]]] = {
 TOP_KEYS = ["name", "seed", "seeding", *REGISTRY_SECTIONS, *FIXED_SECTIONS]
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # used with fullmatch: "$" would let "a\n" pass
 MAX_NAME = 100  # characters: run directories add a timestamp and suffixes, file names stop at 255 bytes
+SEED_MAX = 2**32 - 2  # the largest seed: data sets draw their test set from seed + 1, and RandomState stops at 2**32 - 1
 
 
 def _field_type(annotation: Any) -> Any:
@@ -145,7 +156,7 @@ def entry_model(section: str, name: str) -> type[BaseModel]:
         default = ... if p.default is inspect.Parameter.empty else p.default
         fields[p.name] = (_field_type(hints.get(p.name, Any)), default)
     fields.update(extra)
-    return pydantic.create_model(f"{section}_{name}", __base__=Section, **fields)
+    return pydantic.create_model(f"{section}_{name}", __base__=Section, __doc__=inspect.getdoc(obj), **fields)
 
 
 def _is_path(annotation: Any) -> bool:
@@ -244,8 +255,8 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
     name = check_name(raw.get("name", default_name))
     seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32 - 1:
-        raise ConfigError("seed", seed, "an integer from 0 to 4294967294")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
+        raise ConfigError("seed", seed, f"an integer from 0 to {SEED_MAX}")
     seeding = raw.get("seeding", "numpy")
     SEEDINGS.get(seeding, "seeding")
     sections: dict[str, Any] = {}

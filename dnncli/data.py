@@ -360,6 +360,29 @@ def _scale(X: np.ndarray, mu: np.ndarray, sd: np.ndarray) -> np.ndarray:
 _standardize = standardize  # load_dataset's keyword argument shadows the function's name
 
 
+SCALE_RATIO = 100.0  # features whose ranges differ more than this, without standardize, get a warning
+
+
+class UnscaledInputWarning(UserWarning):
+    """Training inputs whose feature ranges differ by more than SCALE_RATIO, with ``standardize`` off."""
+
+
+def scale_warning(ds: Dataset) -> str | None:
+    """One line when the training features' ranges (max - min, constant features left out) differ
+    by more than :data:`SCALE_RATIO`: gradient descent then crawls along the small features while
+    the large ones dominate every step. None otherwise."""
+    spans = ds.X_train.max(axis=-1) - ds.X_train.min(axis=-1)
+    varying = np.flatnonzero(spans > 0)
+    if varying.size < 2:
+        return None
+    wide, narrow = varying[np.argmax(spans[varying])], varying[np.argmin(spans[varying])]
+    ratio = spans[wide] / spans[narrow]
+    if ratio <= SCALE_RATIO:
+        return None
+    return (f"{ds.name}: the feature ranges differ {ratio:.3g}-fold (feature {wide} spans {spans[wide]:.3g}, feature {narrow} "
+            f"spans {spans[narrow]:.3g}; above {SCALE_RATIO:g}): set data.standardize: true")
+
+
 def load_dataset(name: str, params: dict, *, standardize: bool = False) -> Dataset:
     """Build data set ``name`` with ``params`` (its keyword arguments, without name/standardize)."""
     fn = DATASETS.get(name, key="data.name")

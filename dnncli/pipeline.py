@@ -75,6 +75,11 @@ class TrainedModel:
         cost = float(cost)
         return (cost if math.isfinite(cost) else None), float(acc)
 
+    def confusion(self, X: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+        """Counts (n_classes, n_classes): row i, column j = examples of class i predicted as j."""
+        cell = np.asarray(labels, dtype=np.int64) * n_classes + self.predict(X)
+        return np.bincount(cell, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything ``params.npz`` holds: W1, b1, ... (gamma/beta) and running statistics."""
         return {**self.network.layout.to_arrays(self.theta), **self.state}
@@ -106,6 +111,8 @@ class RunResult:
     stopped_epoch: int | None = None  # early stopping: the epoch it stopped (None: it ran to the end)
     best_epoch: int | None = None
     restored_best: bool | None = None
+    classes: tuple[str, ...] | None = None  # more than two classes: their names and the confusion counts
+    confusion: dict[str, list[list[int]]] | None = None  # split ("train", "test") -> rows true, columns predicted
     model: TrainedModel | None = None
     history: History | None = None
 
@@ -129,7 +136,20 @@ class RunResult:
                        n_train=self.n_train, n_validation=self.n_validation)
         if self.restored_best is not None:
             out.update(stopped_epoch=self.stopped_epoch, best_epoch=self.best_epoch, restored_best=self.restored_best)
+        if self.confusion:
+            out.setdefault("classes", list(self.classes))
+            out.update(per_class_accuracy=per_class_accuracy(self.confusion, self.classes), confusion=self.confusion)
         return out
+
+
+def per_class_accuracy(confusion: dict[str, list[list[int]]], classes) -> dict[str, dict[str, float | None]]:
+    """Per split, per class: the fraction of that class's examples predicted as it (None for a class with none)."""
+    out = {}
+    for split, counts in confusion.items():
+        counts = np.asarray(counts)
+        n = counts.sum(axis=1)
+        out[split] = {str(c): (float(counts[i, i] / n[i]) if n[i] else None) for i, c in enumerate(classes)}
+    return out
 
 
 # -- grouping -----------------------------------------------------------------------------
@@ -272,6 +292,11 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
             numbers["test_cost"], numbers["test_accuracy"] = model.evaluate(dataset.X_test, dataset.Y_test)
         if X_val is not None:
             numbers["val_cost"], numbers["val_accuracy"] = model.evaluate(X_val, Y_val)
+        if dataset.n_classes > 2:
+            numbers["classes"] = dataset.classes
+            numbers["confusion"] = {"train": model.confusion(dataset.X_train, dataset.labels_train, dataset.n_classes).tolist()}
+            if dataset.has_test:
+                numbers["confusion"]["test"] = model.confusion(dataset.X_test, dataset.labels_test, dataset.n_classes).tolist()
     cost = member.history.cost
     at = -1
     if stopping and stopping[0].restored_best[row]:  # the weights are the best epoch's: so is the cost shown

@@ -28,11 +28,37 @@ def run_report(metrics: dict, config_yaml: str, images: list[str]) -> str:
         f"({fmt(metrics.get('us_per_update'), 1)} µs per update).",
         "",
     ]
-    if metrics.get("classes"):
+    per_class = per_class_table(metrics)  # more than two classes: their accuracies, which name them too
+    if per_class:
+        lines += per_class
+    elif metrics.get("classes"):
         lines += [f"Classes: {short_text(', '.join(map(str, metrics['classes'])), 400)}.", ""]
     lines += [f"![{image}]({image})\n" for image in images]
     lines += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
     return "\n".join(lines)
+
+
+def per_class_rows(metrics: dict) -> list[list[str]]:
+    """[class, train acc, test acc, train examples, test examples] per class of a multi-class run ([] otherwise)."""
+    accuracy, counts = metrics.get("per_class_accuracy"), metrics.get("confusion")
+    if not isinstance(accuracy, dict) or not isinstance(counts, dict):
+        return []
+    rows = []
+    for i, name in enumerate(metrics.get("classes", [])):
+        cells = [str(name)]
+        cells += [fmt(accuracy.get(split, {}).get(str(name))) for split in ("train", "test")]
+        cells += [str(sum(counts[split][i])) if split in counts else "-" for split in ("train", "test")]
+        rows.append(cells)
+    return rows
+
+
+def per_class_table(metrics: dict) -> list[str]:
+    rows = per_class_rows(metrics)
+    if not rows:
+        return []
+    lines = ["## Accuracy per class", "", "The fraction of each class's examples predicted as that class (see confusion.png).", "",
+             "| class | train acc | test acc | train examples | test examples |", "| --- | --- | --- | --- | --- |"]
+    return lines + [f"| {' | '.join(cells)} |" for cells in rows] + [""]
 
 
 def pm(stat: dict) -> str:

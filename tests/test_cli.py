@@ -1,6 +1,7 @@
 """The real `dnn` entry point, in subprocesses: main paths, every shipped config, bad input."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -58,6 +59,30 @@ def test_print_config_shows_every_default():
     proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--set", "optimizer.name=momentum")
     assert proc.returncode == 0
     assert "beta: 0.9" in proc.stdout and "beta1" not in proc.stdout and "eval_every: 100" in proc.stdout
+
+
+def test_print_config_json_is_the_resolved_config():
+    from dnncli.config import load_config
+
+    proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--json", "--set", "optimizer.name=momentum")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == load_config(ROOT / "configs/adam_moons.yaml", ["optimizer.name=momentum"]).to_dict()
+
+
+def test_shell_completion_is_on():
+    def complete(words: str) -> list[str]:
+        env = {**os.environ, "_DNN_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        proc = subprocess.run([sys.executable, "-m", "dnncli", *words.split()[1:]], env=env, capture_output=True, text=True,
+                              cwd=ROOT, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.split()
+
+    assert complete("dnn tr") == ["train"]
+    assert complete("dnn sc") == ["schema"]
+    assert complete("dnn train --print") == ["--print-config"]
+    script = dnn("--show-completion", "bash")
+    assert script.returncode == 0 and "_dnn_completion" in script.stdout and "_DNN_COMPLETE=complete_bash" in script.stdout
+    assert "--install-completion" in dnn("--help").stdout
 
 
 def test_datasets_lists_shapes():

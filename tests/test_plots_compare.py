@@ -215,12 +215,11 @@ def test_the_x_axis_of_a_compare_follows_the_arms():
     def run(updates, epochs, seconds):
         return {"result": SimpleNamespace(updates=updates, epochs_run=epochs, seconds=seconds)}
 
-    arms = [SimpleNamespace(name="b16"), SimpleNamespace(name="full")]
-    runs = {"b16": [run(1900, 100, 2.0), run(1900, 100, 4.0)], "full": [run(100, 100, 0.5)]}
-    assert _x_axis(arms, runs, "auto") == ({"b16": 19.0, "full": 1.0}, "updates")  # epochs hold different updates
-    assert _x_axis(arms, runs, "seconds") == ({"b16": 0.03, "full": 0.005}, "seconds of training")
+    runs = {"b16": [run(1900, 100, 2.0), run(1900, 100, 4.0)], "full": [run(100, 100, 0.5)]}  # arm -> its runs
+    assert _x_axis(runs, "auto") == ({"b16": 19.0, "full": 1.0}, "updates")  # epochs hold different updates
+    assert _x_axis(runs, "seconds") == ({"b16": 0.03, "full": 0.005}, "seconds of training")
     same = {"b16": [run(500, 100, 1.0)], "full": [run(500, 100, 1.0)]}
-    assert _x_axis(arms, same, "auto") == ({"b16": 1.0, "full": 1.0}, "epoch")
+    assert _x_axis(same, "auto") == ({"b16": 1.0, "full": 1.0}, "epoch")
 
 
 def test_the_tuned_rates_plot_stars_each_choice_and_crosses_the_diverged():

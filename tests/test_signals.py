@@ -99,41 +99,45 @@ def test_sigterm_on_a_tune_exits_143_and_says_how_to_resume(tmp_path):
 
 def test_a_second_ctrl_c_during_the_final_writes_changes_nothing(tmp_path, monkeypatch):
     """The first Ctrl-C stops training; a second one while the plots are drawn only lets the writes finish."""
-    from dnncli import plots
     from dnncli.config import load_config
     from dnncli.engine.callbacks import LambdaCallback
     from dnncli.experiments.train import train
+    from dnncli.plots import style
 
     def first(epoch, logs):
         if epoch == 3:
             os.kill(os.getpid(), signal.SIGINT)
 
-    real = plots.plot_cost
+    real, saved = style.save, []
 
-    def second(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, **kwargs)
+    def second(fig, path):
+        if not saved:  # while the first plot (cost.png) is saved
+            os.kill(os.getpid(), signal.SIGINT)
+        saved.append(path)
+        return real(fig, path)
 
-    monkeypatch.setattr(plots, "plot_cost", second)
+    monkeypatch.setattr(style, "save", second)
     result = train(load_config(ROOT / "configs/adam_moons.yaml", ["training.epochs=1000"]), tmp_path,
                    callbacks=[LambdaCallback(first)])
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert metrics["status"] == "interrupted" and metrics["epochs_run"] in (4, 5) and result.exit_signal == signal.SIGINT
     for name in ("history.csv", "params.npz", "cost.png", "decision_boundary.png", "report.md"):
         assert (result.run_dir / name).is_file(), name
+    assert [p.name for p in saved][0] == "cost.png" and len(saved) == 4  # the second Ctrl-C came during the plots
 
 
 def test_ctrl_c_during_a_compares_plots_finishes_them_and_says_interrupted(tmp_path, monkeypatch):
-    from dnncli import plots
     from dnncli.experiments.compare import compare
+    from dnncli.plots import style
 
-    real = plots.plot_accuracy
+    real = style.save
 
-    def interrupted(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGINT)
-        return real(*args, **kwargs)
+    def interrupted(fig, path):
+        if path.name == "accuracy.png":  # the second of the three plots
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(fig, path)
 
-    monkeypatch.setattr(plots, "plot_accuracy", interrupted)
+    monkeypatch.setattr(style, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
         compare(["gd", "adam"], overrides=["training.epochs=20"], seeds=1, jobs=1, out=tmp_path)
     out = next(tmp_path.iterdir())

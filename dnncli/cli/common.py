@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Iterator
 
 import typer
@@ -26,11 +27,18 @@ def out_console():
     return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
+def _one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn expected errors into one stderr line and an exit code, never a traceback."""
+    """Turn expected errors into one stderr line and an exit code, never a traceback; the library's
+    warnings (e.g. unscaled inputs) are one ``warning: ...`` line on stderr."""
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line
+            yield
     except DnnError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None

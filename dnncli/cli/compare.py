@@ -24,7 +24,7 @@ def compare_command(
     name: str | None = typer.Option(None, "--name", help="Name the compare directory (default: the axis)."),
     vary: str | None = typer.Option(None, "--vary", help="An ad-hoc axis: KEY=V1,V2,... (values read as YAML), one arm per value "
                                      "on --config or the course moons setup."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the compare directory: no progress bar, no table."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json on stdout."),
     x: str = typer.Option("auto", "--x", help="costs.png's x axis: epochs, updates or seconds "
                           "(default auto: updates when the arms' epochs hold different numbers of updates)."),
@@ -47,7 +47,9 @@ def compare_command(
                              tune_lr=tune_lr, lr_range=lr_range, target=target, target_cost=target_cost)
     if as_json:
         sys.stdout.write(json.dumps({**result.summary, "out_dir": str(result.out_dir)}, indent=2) + "\n")
-    elif not quiet:
+    elif quiet:
+        print(result.out_dir)
+    else:
         print_summary(result)
     if result.failed:
         print(f"{result.failed} of {result.summary['runs']} runs failed (see their metrics.json)", file=sys.stderr)

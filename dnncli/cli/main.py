@@ -11,6 +11,8 @@ from dnncli.cli.gradcheck import gradcheck_command
 from dnncli.cli.listing import datasets_command, runs_command
 from dnncli.cli.lr_find import lr_find_command
 from dnncli.cli.predict import predict_command
+from dnncli.cli.schema import schema_command
+from dnncli.cli.show import show_command
 from dnncli.cli.train import train_command
 from dnncli.cli.tune import tune_command
 
@@ -32,7 +34,7 @@ app = typer.Typer(
     name="dnn",
     help="Train, compare and tune small neural networks on a NumPy engine; every run leaves a directory of evidence.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 app.command("train")(train_command)
@@ -43,6 +45,8 @@ app.command("runs")(runs_command)
 app.command("tune")(tune_command)
 app.command("predict")(predict_command)
 app.command("lr-find")(lr_find_command)
+app.command("show")(show_command)
+app.command("schema")(schema_command)
 
 
 def _version(value: bool) -> None:
@@ -57,4 +61,4 @@ def _root(version: bool = typer.Option(False, "--version", callback=_version, is
 
 
 def main() -> None:
-    app()
+    app(prog_name="dnn")

@@ -19,9 +19,9 @@ def train_command(
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the run directory is created."),
     seed: int | None = typer.Option(None, "--seed", help="Override the config's seed."),
     name: str | None = typer.Option(None, "--name", help="Name the run (its directory and tables) instead of the config's name."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the run directory: no progress bar, no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON on stdout."),
-    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (every default filled in) and exit."),
+    print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (every default filled in; JSON with --json) and exit."),
 ) -> None:
     """Train a network from a YAML config and write a run directory."""
     from dnncli.config import check_name, load_config, validate
@@ -33,7 +33,7 @@ def train_command(
         if name is not None:
             cfg = validate({**cfg.to_dict(), "name": check_name(name, "--name")})
         if print_config:
-            sys.stdout.write(cfg.to_yaml())
+            sys.stdout.write(json.dumps(cfg.to_dict(), indent=2) + "\n" if as_json else cfg.to_yaml())
             return
         show = not quiet and not as_json and sys.stdout.isatty()
         with _progress(show, cfg.training.epochs) as callbacks:
@@ -41,7 +41,9 @@ def train_command(
     metrics = {**result.metrics, "run_dir": str(result.run_dir)}
     if as_json:
         sys.stdout.write(json.dumps(metrics, indent=2) + "\n")
-    elif not quiet:
+    elif quiet:
+        print(result.run_dir)
+    else:
         _print_table(metrics)
     status = metrics["status"]
     if status != Status.COMPLETED:

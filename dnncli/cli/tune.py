@@ -27,7 +27,7 @@ def tune_command(
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the tune directory is created."),
     name: str | None = typer.Option(None, "--name", help="Name the tune (its directory and best.yaml) instead of the config's name."),
     resume: Path | None = typer.Option(None, "--resume", help="Continue the tune in this directory (its study.journal); --trials may raise the total."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the tune directory: no progress bar, no table."),
     as_json: bool = typer.Option(False, "--json", help="Print the best trials as JSON on stdout."),
     no_stack: bool = typer.Option(False, "--no-stack", help="One model per task (bit-identical reruns of each trial) instead of trials stacked in groups."),
 ) -> None:
@@ -48,7 +48,9 @@ def tune_command(
         sys.stdout.write(json.dumps({"out_dir": str(result.out_dir), "settings": result.settings, "baseline": result.baseline,
                                      "best_config": str(result.best_config) if result.best_config else None,
                                      "top": [{k: r[k] for k in keep} for r in result.top]}, indent=2) + "\n")
-    elif not quiet:
+    elif quiet:
+        print(result.out_dir)
+    else:
         print_top(result)
     if result.best is None:
         print("no trial completed: see trials.csv", file=sys.stderr)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from dnncli import execution, pipeline
-from dnncli.build import build, build_dataset
+from dnncli.build import build, build_dataset, warn_unscaled
 from dnncli.config import RunConfig, check_name
 from dnncli.data import Dataset
 from dnncli.errors import ConfigError, DnnError
@@ -95,8 +95,13 @@ def compare(
     if len(arms) == 1 and seeds < 2:
         raise ConfigError("--seeds", seeds, "2 or more for one arm (a seed study: mean, CI and spread), "
                                             "or name two arms to compare")
+    data_checked = set()
     for arm in arms:  # bad data or init files fail here, before any directory or worker (exit 2)
-        build(arm.config)
+        dataset = build(arm.config).dataset
+        data = repr(arm.config.to_dict()["data"])
+        if data not in data_checked:  # one warning per distinct data config
+            data_checked.add(data)
+            warn_unscaled(arm.config, dataset)
     span = lr_tuning.parse_range(lr_range)
     if span is not None and tune_lr is None:
         raise ConfigError("--lr-range", lr_range, "only with --tune-lr N")
@@ -173,10 +178,11 @@ def compare(
                   "runs": len(runs), "failed": failed, "executor": scheduler or "local", "stacked": stack,
                   "reruns": reruns, "target": None if goal is None else goal.to_dict(),
                   "eval_every": _eval_every(arms), "arms": summary,
-                  "lr_protocol": lr_tuning.protocol(tune_lr, span) if tuned else None}
+                  "lr_protocol": lr_tuning.protocol(tune_lr, span) if tuned else None, "x": x}
         write_json(out_dir / "summary.json", public)
         write_history_csv(out_dir / "summary.csv", _csv_rows(summary))
-        images = _write_plots(out_dir, arms, by_arm, best_arm, datasets, pool, x, tuned) if plots and not interrupted else []
+        tuning = {name: choice.to_dict() for name, choice in tuned.items()}
+        images = _write_plots(out_dir, by_arm, best_arm, datasets, pool, x, tuning) if plots and not interrupted else []
         if stop.stop_training and not interrupted:  # a signal during the plots: they finished, the status says so
             interrupted = stop.interrupted()
             public["status"] = str(Status.INTERRUPTED)
@@ -312,33 +318,49 @@ def _csv_rows(summary: dict) -> list[dict]:
 X_AXES = ("auto", "epochs", "updates", "seconds")  # costs.png's x axis; auto: updates when the arms' epochs differ in updates
 
 
-def _x_axis(arms: list[Arm], runs: dict, x: str) -> tuple[dict[str, float], str]:
+def _x_axis(runs: dict[str, list[dict]], x: str) -> tuple[dict[str, float], str]:
     """Per arm, the x units of one epoch (updates or seconds per epoch, the mean over its seeds), and the label."""
     def per_epoch(arm, key):
-        values = [getattr(r["result"], key) / r["result"].epochs_run for r in runs[arm.name] if r["result"].epochs_run]
+        values = [getattr(r["result"], key) / r["result"].epochs_run for r in runs[arm] if r["result"].epochs_run]
         return float(np.mean(values)) if values else 1.0
 
     if x == "auto":
-        x = "updates" if len({per_epoch(arm, "updates") for arm in arms if runs[arm.name]}) > 1 else "epochs"
+        x = "updates" if len({per_epoch(arm, "updates") for arm in runs if runs[arm]}) > 1 else "epochs"
     if x == "epochs":
-        return {arm.name: 1.0 for arm in arms}, "epoch"
-    return {arm.name: per_epoch(arm, x) for arm in arms}, "updates" if x == "updates" else "seconds of training"
+        return dict.fromkeys(runs, 1.0), "epoch"
+    return {arm: per_epoch(arm, x) for arm in runs}, "updates" if x == "updates" else "seconds of training"
 
 
-def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, datasets: _Datasets,
-                 pool=None, x: str = "auto", tuned: dict | None = None) -> list[str]:
-    """costs.png, accuracy.png and (2-D data) boundaries.png, drawn side by side by the local workers."""
+# plot -> what it is drawn from (in the run directories, or the compare's own): `dnn show --plots` draws
+# it again when one of them is newer
+PLOT_SOURCES = {"costs.png": ("*/history.csv",), "accuracy.png": ("summary.json",),
+                "boundaries.png": ("*/params.npz", "*/config.yaml"), "lr.png": ("summary.json",)}
+
+
+def _write_plots(out_dir: Path, runs: dict, best: str | None, datasets: _Datasets, pool=None, x: str = "auto",
+                 tuning: dict | None = None) -> list[str]:
+    """costs.png, accuracy.png, (2-D data) boundaries.png and (--tune-lr) lr.png, drawn side by side by the local workers."""
+    drawings = compare_drawings(out_dir, runs, best, datasets, x, tuning)
+    draw_all(drawings, pool)
+    return [d.path.name for d in drawings]
+
+
+def compare_drawings(out_dir: Path, runs: dict[str, list[dict]], best: str | None, datasets: _Datasets,
+                     x: str = "auto", tuning: dict | None = None) -> list[Drawing]:
+    """The compare's plots, in report order (the keys of PLOT_SOURCES). ``runs`` maps each arm to its
+    runs: seed, metrics and ``result``, a RunResult (whose model or history may be missing); ``tuning``
+    maps each arm to its ``lr_tuning`` record (summary.json's)."""
     from dnncli import plots
 
     curves = {}
-    for arm in arms:
-        histories = [r["result"].history.cost for r in runs[arm.name] if r["result"].history is not None]
+    for arm, rs in runs.items():
+        histories = [r["result"].history.cost for r in rs if r["result"].history is not None]
         width = max((len(h) for h in histories), default=0)
         rows = np.full((max(len(histories), 1), max(width, 1)), np.nan)
         for i, h in enumerate(histories):
             rows[i, : len(h)] = h
-        curves[arm.name] = rows
-    x_per_epoch, x_label = _x_axis(arms, runs, x)
+        curves[arm] = rows
+    x_per_epoch, x_label = _x_axis(runs, x)
     drawings = [Drawing(plots.plot_compare_costs, out_dir / "costs.png", (curves,),
                         {"title": f"compare {', '.join(curves)}: train cost (incl. any L2 term) by {x_label}",
                          "x_per_epoch": x_per_epoch, "x_label": x_label})]
@@ -348,23 +370,23 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
 
     drawings.append(Drawing(plots.plot_accuracy, out_dir / "accuracy.png",
                             (list(runs), per_seed("train_accuracy"), per_seed("test_accuracy")),
-                            {"best": best if len(arms) > 1 else None, "title": "accuracy per arm (dots: seeds)"}))
+                            {"best": best if len(runs) > 1 else None, "title": "accuracy per arm (dots: seeds)"}))
     panels = []
-    for arm in arms:
-        if not runs[arm.name]:
+    for arm, rs in runs.items():
+        if not rs:
             continue
-        first = runs[arm.name][0]
+        first = rs[0]
         result: RunResult = first["result"]
-        ds = datasets.of(result.config)
+        ds = datasets.of(result.config) if result.config is not None else None
         if ds is None:  # an arm whose data cannot be loaded has no panel
             continue
         if ds.n_features != 2:
             panels = []
             break
-        predict, title = None, f"{arm.name}: {result.status}"
+        predict, title = None, f"{arm}: {result.status}"
         if result.model is not None and result.model.finite:
             predict = result.model.predict
-            title = f"{arm.name} (seed {first['seed']}): train {first['train_accuracy']:.3f}"
+            title = f"{arm} (seed {first['seed']}): train {first['train_accuracy']:.3f}"
             if first["test_accuracy"] is not None:
                 title += f", test {first['test_accuracy']:.3f}"
         panels.append({"title": title, "predict": predict, "X_train": ds.X_train, "labels_train": ds.labels_train,
@@ -372,14 +394,13 @@ def _write_plots(out_dir: Path, arms: list[Arm], runs: dict, best: str | None, d
     if panels:
         drawings.append(Drawing(plots.plot_boundaries_grid, out_dir / "boundaries.png", (panels,),
                                 {"title": "decision boundaries (first seed)"}))
-    if tuned:
+    if tuning:
         tables = {name: [(row["learning_rate"], row["val_accuracy"] if row["status"] == Status.COMPLETED else None)
-                         for row in choice.table] for name, choice in tuned.items()}
-        chosen = {name: choice.learning_rate for name, choice in tuned.items()}
+                         for row in choice["candidates"]] for name, choice in tuning.items()}
+        chosen = {name: choice["learning_rate"] for name, choice in tuning.items()}
         drawings.append(Drawing(plots.plot_tuned_rates, out_dir / "lr.png", (tables, chosen),
                                 {"title": "each arm's learning rate, chosen on validation accuracy"}))
-    draw_all(drawings, pool)
-    return [d.path.name for d in drawings]
+    return drawings
 
 
 def compare_report(summary: dict, images: list[str], axis) -> str:

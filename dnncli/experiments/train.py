@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from dnncli.build import build
+from dnncli.build import build, warn_unscaled
 from dnncli.config import RunConfig
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.writing import base_metrics, start_run, write_run
@@ -41,6 +41,7 @@ def train(config: RunConfig, out: str | Path = "runs", *, command: list[str] | N
     """
     dataset, X_val, Y_val = held_out(config)  # the validation examples (data.validation) are not trained on
     built = build(config, dataset)
+    warn_unscaled(config, built.dataset)
     run_dir = create_run_dir(out, config.name)
     metrics = base_metrics(config, command)
     with deferred_signals() as stop:

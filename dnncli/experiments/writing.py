@@ -65,8 +65,9 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
     if result.history is not None:
         write_history_csv(run_dir / "history.csv", history_rows(result.history))
         if plots:
-            with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-                images = _write_plots(run_dir, result, metrics, dataset)
+            drawings = run_drawings(run_dir, result, metrics, dataset)
+            draw_all(drawings)
+            images = [d.path.name for d in drawings]
     write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
     write_metrics(run_dir, metrics)
     return metrics
@@ -98,43 +99,46 @@ def _csv(value: float) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else repr(float(value))
 
 
-def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Dataset | None) -> list[str]:
+# plot -> the files of a run directory it is drawn from: `dnn show --plots` draws a plot again when
+# one of them is newer (confusion.png draws metrics.json's counts, which come from params.npz)
+PLOT_SOURCES = {"cost.png": ("history.csv",), "accuracy.png": ("history.csv",), "gradients.png": ("history.csv",),
+                "decision_boundary.png": ("params.npz", "config.yaml"), "confusion.png": ("params.npz",)}
+
+
+def run_drawings(run_dir: Path, result: RunResult, metrics: dict, dataset: Dataset | None) -> list[Drawing]:
+    """The plots that apply to a run, in report order (their names are the keys of PLOT_SOURCES)."""
     from dnncli import plots
 
-    h, name = result.history, metrics["name"]
-    has_test = bool(np.any(np.isfinite(h.test_cost)))
-    has_val = h.val_cost is not None and bool(np.any(np.isfinite(h.val_cost)))
-    plots.plot_cost(
-        run_dir / "cost.png", h.epochs, h.cost,
-        test_epochs=h.eval_epochs if has_test else None, test_cost=h.test_cost if has_test else None,
-        learning_rate=h.learning_rate, title=f"{name}: cost ({metrics['status']})",
-        val_epochs=h.eval_epochs if has_val else None, val_cost=h.val_cost if has_val else None,
-        best_epoch=result.best_epoch if result.restored_best else None,
-    )
-    images = ["cost.png"]
-    from dnncli.plots.run import accuracy_curves_figure, gradients_figure
-    from dnncli.plots.style import save
-
-    if np.any(np.isfinite(h.train_accuracy)):
-        save(accuracy_curves_figure(h.eval_epochs, h.train_accuracy, test=h.test_accuracy if has_test else None,
-                                    validation=h.val_accuracy, title=f"{name}: accuracy ({metrics['status']})"),
-             run_dir / "accuracy.png")
-        images.append("accuracy.png")
-    if h.grad_norm is not None and np.any(np.isfinite(h.grad_norm)):
-        save(gradients_figure(h.epochs, h.grad_norm, title=f"{name}: gradient norm per layer"), run_dir / "gradients.png")
-        images.append("gradients.png")
-    model = result.model
+    h, name, status, model = result.history, metrics["name"], metrics["status"], result.model
+    drawings = []
+    if h is not None:
+        has_test = bool(np.any(np.isfinite(h.test_cost)))
+        has_val = h.val_cost is not None and bool(np.any(np.isfinite(h.val_cost)))
+        drawings.append(Drawing(plots.plot_cost, run_dir / "cost.png", (h.epochs, h.cost), {
+            "test_epochs": h.eval_epochs if has_test else None, "test_cost": h.test_cost if has_test else None,
+            "learning_rate": h.learning_rate, "title": f"{name}: cost ({status})",
+            "val_epochs": h.eval_epochs if has_val else None, "val_cost": h.val_cost if has_val else None,
+            "best_epoch": result.best_epoch if result.restored_best else None}))
+        if np.any(np.isfinite(h.train_accuracy)):
+            drawings.append(Drawing(plots.plot_accuracy_curves, run_dir / "accuracy.png", (h.eval_epochs, h.train_accuracy), {
+                "test": h.test_accuracy if has_test else None, "validation": h.val_accuracy,
+                "title": f"{name}: accuracy ({status})"}))
+        if h.grad_norm is not None and np.any(np.isfinite(h.grad_norm)):
+            drawings.append(Drawing(plots.plot_gradients, run_dir / "gradients.png", (h.epochs, h.grad_norm),
+                                    {"title": f"{name}: gradient norm per layer"}))
     if dataset is not None and dataset.n_features == 2 and model is not None and model.finite:
         acc = f"train {metrics['train_accuracy']:.4f}"
         if metrics.get("test_accuracy") is not None:
             acc += f", test {metrics['test_accuracy']:.4f}"
-        plots.plot_decision_boundary(
-            run_dir / "decision_boundary.png", model.predict,
-            dataset.X_train, dataset.labels_train, X_test=dataset.X_test, labels_test=dataset.labels_test,
-            title=f"{name}: accuracy {acc}", class_names=list(dataset.classes), axis_labels=_axis_labels(dataset),
-        )
-        images.append("decision_boundary.png")
-    return images
+        drawings.append(Drawing(plots.plot_decision_boundary, run_dir / "decision_boundary.png",
+                                (model.predict, dataset.X_train, dataset.labels_train), {
+                                    "X_test": dataset.X_test, "labels_test": dataset.labels_test,
+                                    "title": f"{name}: accuracy {acc}", "class_names": list(dataset.classes),
+                                    "axis_labels": _axis_labels(dataset)}))
+    if result.confusion:
+        drawings.append(Drawing(plots.plot_confusion, run_dir / "confusion.png", (result.confusion, result.classes),
+                                {"title": f"{name}: confusion matrix ({status})"}))
+    return drawings
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,8 @@ def draw_all(drawings: list[Drawing], pool=None) -> None:
 
 def _draw(drawing: Drawing) -> WriteError | None:
     try:
-        drawing.plot(drawing.path, *drawing.args, **drawing.kwargs)
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # a diverged run's inf and NaN
+            drawing.plot(drawing.path, *drawing.args, **drawing.kwargs)
     except WriteError as error:  # returned, so that it reaches the parent as itself
         return error
     return None

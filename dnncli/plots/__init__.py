@@ -5,8 +5,9 @@ writes it atomically. The ``plot_*`` functions are the callers' one-line shortcu
 ``save(x_figure(...), path)``; ``predict`` is evaluated while the figure is built, so an
 error leaves no file behind.
 
-Modules: ``run`` (cost, decision boundary), ``compare`` (costs per arm, boundary grid,
-accuracy), ``tune`` (metric per searched value), ``lr_find`` (cost per learning rate), ``boundary`` (shared boundary drawing),
+Modules: ``run`` (cost, accuracy, gradients, decision boundary), ``confusion`` (multi-class), ``compare`` (costs per arm,
+boundary grid, accuracy, tuned learning rates), ``tune`` (metric per searched value), ``lr_find`` (cost per learning rate),
+``boundary`` (shared boundary drawing),
 ``curves`` (log scale and the one smoother), ``style`` (figure, save, colours, ticks).
 matplotlib is imported only when a figure is made: ``import dnncli.plots`` stays cheap
 (``dnn --help`` does not pay for it).
@@ -23,11 +24,11 @@ _LAZY = {  # name -> submodule, imported on first use (PEP 562)
     "compare_costs_figure": "compare", "boundaries_grid_figure": "compare", "accuracy_figure": "compare",
     "tuned_rates_figure": "compare",
     "search_figure": "tune", "SearchPanel": "tune", "BoundaryPanel": "boundary", "save": "style",
-    "lr_find_figure": "lr_find",
+    "lr_find_figure": "lr_find", "confusion_figure": "confusion",
 }
 
-__all__ = [*_LAZY, "plot_tuned_rates", "plot_cost", "plot_decision_boundary", "plot_compare_costs", "plot_boundaries_grid",
-           "plot_accuracy", "plot_search", "plot_lr_find"]
+__all__ = [*_LAZY, "plot_tuned_rates", "plot_cost", "plot_accuracy_curves", "plot_gradients", "plot_decision_boundary",
+           "plot_confusion", "plot_compare_costs", "plot_boundaries_grid", "plot_accuracy", "plot_search", "plot_lr_find"]
 
 
 def __getattr__(name: str):
@@ -47,6 +48,30 @@ def plot_cost(path: Path, epochs, cost, *, test_epochs=None, test_cost=None, lea
 
     save(cost_figure(epochs, cost, test_epochs=test_epochs, test_cost=test_cost, learning_rate=learning_rate,
                      title=title, **more), path)
+
+
+def plot_accuracy_curves(path: Path, epochs, train, *, test=None, validation=None, title: str = "") -> None:
+    """``accuracy_curves_figure(...)`` saved to ``path``."""
+    from dnncli.plots.run import accuracy_curves_figure
+    from dnncli.plots.style import save
+
+    save(accuracy_curves_figure(epochs, train, test=test, validation=validation, title=title), path)
+
+
+def plot_gradients(path: Path, epochs, grad_norm, *, title: str = "") -> None:
+    """``gradients_figure(...)`` saved to ``path``."""
+    from dnncli.plots.run import gradients_figure
+    from dnncli.plots.style import save
+
+    save(gradients_figure(epochs, grad_norm, title=title), path)
+
+
+def plot_confusion(path: Path, counts: Mapping, class_names: Sequence[str], *, title: str = "") -> None:
+    """``confusion_figure(...)`` saved to ``path``."""
+    from dnncli.plots.confusion import confusion_figure
+    from dnncli.plots.style import save
+
+    save(confusion_figure(counts, class_names, title=title), path)
 
 
 def plot_decision_boundary(path: Path, predict: Callable, X_train, labels_train, *, X_test=None, labels_test=None,

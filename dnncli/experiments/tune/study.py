@@ -42,14 +42,19 @@ def create_study(out_dir: Path):
     return optuna().create_study(storage=_journal(out_dir / JOURNAL), study_name=STUDY, direction="maximize")
 
 
-def load_study(out_dir: Path):
-    """The study of an existing tune directory; a missing, empty or foreign file is one clear error."""
+def study_file(out_dir: Path) -> Path:
+    """``study.journal``, or the ``study.db`` of a dnncli 0.1 tune when only that exists."""
     journal, legacy = out_dir / JOURNAL, out_dir / LEGACY_DB
-    path = journal if journal.is_file() else legacy
+    return journal if journal.is_file() or not legacy.is_file() else legacy
+
+
+def load_study(out_dir: Path, key: str = "--resume"):
+    """The study of an existing tune directory; a missing, empty or foreign file is one clear error (naming ``key``)."""
+    journal, path = out_dir / JOURNAL, study_file(out_dir)
     if not path.is_file():
-        raise DnnError(f"--resume {out_dir}: no {JOURNAL} there (is it a `dnn tune` directory?)")
+        raise DnnError(f"{key} {out_dir}: no {JOURNAL} there (is it a `dnn tune` directory?)")
     if path.stat().st_size == 0:
-        raise DnnError(f"--resume {out_dir}: {path.name} is empty (nothing to resume; the file was left as it is)")
+        raise DnnError(f"{key} {out_dir}: {path.name} is empty (nothing to resume; the file was left as it is)")
     try:
         if path == journal:
             storage = _journal(journal)
@@ -60,7 +65,7 @@ def load_study(out_dir: Path):
             storage = f"sqlite:///{path.resolve()}"
         return optuna().load_study(storage=storage, study_name=STUDY)
     except Exception as exc:  # noqa: BLE001 - Optuna raises many types for a damaged or foreign file
-        raise DnnError(f"--resume {out_dir}: cannot read {path.name} as a dnn tune study "
+        raise DnnError(f"{key} {out_dir}: cannot read {path.name} as a dnn tune study "
                        f"({type(exc).__name__})") from None
 
 

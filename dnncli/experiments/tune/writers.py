@@ -46,15 +46,47 @@ class TuneResult:
         return self.top[0] if self.top else None
 
 
-def write_outputs(out_dir: Path, study, base: RunConfig, space, settings, outcomes, pool, command, *, plots: bool) -> TuneResult:
+def _standing(study, base: RunConfig, space, settings) -> tuple[list[dict], list[dict], dict | None, dict]:
+    """Every trial, the best ones, the baseline and the ranges per stage, as the study holds them."""
     rows = trial_rows(study, space)
-    metric = settings["metric"]
-    ranked = rank(rows, metric)
-    top = [dict(r) for r in ranked[: settings["top"]]]
+    top = [dict(r) for r in rank(rows, settings["metric"])[: settings["top"]]]
     baseline = study.user_attrs.get("baseline")
     if baseline is not None:  # the searched values as written, for the table
         baseline = {**baseline, **{path: _lookup(base.to_dict(), path) for path in space}}
-    stage_ranges = _stage_ranges(rows, space)
+    return rows, top, baseline, _stage_ranges(rows, space)
+
+
+def read_tune(out_dir: Path, key: str = "dnn show") -> tuple[TuneResult, RunConfig]:
+    """A tune directory as it stands (its study, read only) and its base config; nothing is written."""
+    from dnncli.config import validate
+    from dnncli.experiments.tune.study import load_study
+    from dnncli.search import parse_space
+
+    study = load_study(out_dir, key)
+    stored = study.user_attrs
+    base, space, settings = validate(stored["config"]), parse_space(stored["search"]), stored["settings"]
+    rows, top, baseline, stage_ranges = _standing(study, base, space, settings)
+    for r in top:
+        if (out_dir / _run_name(r)).is_dir():
+            r["dir"] = _run_name(r)
+    best = out_dir / "best.yaml"
+    return TuneResult(out_dir, settings, space, rows, top, baseline, best if best.is_file() else None, stage_ranges), base
+
+
+def redraw_search(result: TuneResult, base: RunConfig) -> list[str]:
+    """search.png drawn again from the study, and report.md rewritten with it; the images."""
+    images = []
+    if result.rows:
+        _plot(result.out_dir / "search.png", result.rows, result.space, result.stage_ranges, result.top, result.baseline,
+              result.settings["metric"], base.name)
+        images.append("search.png")
+    write_text(result.out_dir / "report.md", tune_report(result, images))
+    return images
+
+
+def write_outputs(out_dir: Path, study, base: RunConfig, space, settings, outcomes, pool, command, *, plots: bool) -> TuneResult:
+    rows, top, baseline, stage_ranges = _standing(study, base, space, settings)
+    metric = settings["metric"]
     columns = ["trial", "stage", *space, "status", *NUMBERS, "message"]
     write_history_csv(out_dir / "trials.csv", [{c: _cell(r[c]) for c in columns} for r in rows])
     best_config = None
