@@ -7,9 +7,10 @@ run comes back as a frozen :class:`RunResult` that carries its trained model, so
 rebuilds a network.
 
 What a group shares (the stack key): the data (and its seed and split), the architecture
-(sizes, activation, batch-norm flags), batch size, epochs, eval_every, the schedule's class and
-the seeding mode. Every number inside (learning rate, betas, epsilon, decay rate, l2,
-keep_prob, batch-norm momentum and epsilon, seed) becomes a per-model array, and optimizers
+(sizes, activation, batch-norm flags), batch size, epochs, eval_every, the schedule's class (and
+its words: plateau's monitor) and the seeding mode. Every number inside (learning rate, betas,
+epsilon, decay rate, l2, keep_prob, batch-norm momentum and epsilon, seed, plateau's factor and
+patience) becomes a per-model array, and optimizers
 of different classes share the pass through :class:`~dnncli.engine.optimizers.Composite`
 (each steps its own rows). The initializer is not in the key: each member draws its own
 weights before the pass. A group holds at most ``GROUP_CAP`` (64) models: beyond that the
@@ -138,7 +139,9 @@ def stack_key(config: RunConfig) -> str:
     d = config.to_dict()
     reg = d["regularization"]
     key = {"data": d["data"], "model": d["model"], "batchnorm": reg["batchnorm"],
-           "training": d["training"], "schedule": d["schedule"]["name"], "seeding": d["seeding"]}
+           "training": d["training"], "seeding": d["seeding"],
+           # the schedule's class and its words (plateau's monitor): numbers become per-model arrays
+           "schedule": {k: v for k, v in d["schedule"].items() if isinstance(v, str)}}
     return json.dumps(key, sort_keys=True, default=str)
 
 

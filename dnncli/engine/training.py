@@ -157,6 +157,8 @@ def fit(
     dropout = network.keep_prob is not None
     labels = labels_of(Y)
     callbacks = list(callbacks)
+    if hasattr(schedule, "on_epoch_end"):  # a schedule that reads the epoch's logs (plateau)
+        callbacks.append(schedule)
     every_epoch = any(getattr(cb, "evaluate_every_epoch", False) for cb in callbacks)  # e.g. early stopping
     for cb in callbacks:
         cb.on_train_begin(K)
