@@ -83,6 +83,7 @@ def test_in_fit_the_rate_steps_down_and_stacked_members_equal_solo_runs():
         solo = pipeline.run_configs([config])[0]
         np.testing.assert_array_equal(member.history.learning_rate, solo.history.learning_rate)
         np.testing.assert_allclose(member.model.theta, solo.model.theta, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(member.history.activation_share, solo.history.activation_share)
 
 
 def test_the_config_keys_and_a_val_monitor_without_validation():

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dnncli.engine.diagnostics import measure_for
 from dnncli.engine.minibatches import batch_slices, shuffled
 from dnncli.engine.network import Network
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
@@ -49,6 +50,10 @@ class History:
     val_cost: np.ndarray | None = None  # with a validation set
     val_accuracy: np.ndarray | None = None
     grad_norm: np.ndarray | None = None  # ||dW_l|| of each epoch's last mini-batch: (epochs, K, L), one member (epochs, L)
+    # per hidden layer at the evaluations, the share of dead or saturated units (engine/diagnostics.py):
+    # (evaluations, K, L - 1), one member (evaluations, L - 1); the kind is "dead" or "saturated"
+    activation_share: np.ndarray | None = None
+    activation_share_kind: str | None = None
 
     @property
     def epochs(self) -> np.ndarray:
@@ -63,7 +68,9 @@ class History:
                        self.test_accuracy[keep, k].copy(),
                        None if self.val_cost is None else self.val_cost[keep, k].copy(),
                        None if self.val_accuracy is None else self.val_accuracy[keep, k].copy(),
-                       None if self.grad_norm is None else self.grad_norm[:n, k].copy())
+                       None if self.grad_norm is None else self.grad_norm[:n, k].copy(),
+                       None if self.activation_share is None else self.activation_share[keep, k].copy(),
+                       self.activation_share_kind)
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,6 @@ class Member:
     epochs_run: int
     seconds: float
     state: dict
-
-
-def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Fraction of examples whose predicted class equals the label (per model)."""
-    return np.mean(network.predict(params, X) == labels, axis=-1)
 
 
 def held_out_metrics(network: Network, params, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,6 +173,8 @@ def fit(
     active = np.ones(K, dtype=bool)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         initial = np.reshape(network.cost(params, X, Y), K)
+    measure = measure_for(network.activation, network.L - 1)
+    shares: dict[int, np.ndarray] = {}  # epoch -> (K, L - 1) share of dead / saturated units per hidden layer
     limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
     frozen: dict[int, np.ndarray] = {}  # model -> its parameters when it was frozen
     frozen_state: dict[int, dict] = {}
@@ -182,8 +186,15 @@ def fit(
         """Record the evaluations of epoch e (only the validation set's when not ``full``)."""
         test = held_out_metrics(network, params, X_test, Y_test) if full and X_test is not None else nothing
         val = held_out_metrics(network, params, X_val, Y_val) if X_val is not None else nothing
-        rows = [accuracy(network, params, X, labels) if full else nothing[0], *test, *val]
-        rows = [np.array(v, dtype=float).reshape(K) for v in rows]
+        train = nothing[0]
+        if full:  # one forward pass on the training set: its accuracy and its hidden units' shares
+            A, cache = network.forward(params, X)
+            train = np.mean(network.output.predict(A) == labels, axis=-1)
+            if measure is not None:
+                share = np.stack([np.reshape(measure[1](cache[l][1]), K) for l in range(1, network.L)], axis=-1)
+                share[~active] = np.nan
+                shares[e] = share
+        rows = [np.array(v, dtype=float).reshape(K) for v in (train, *test, *val)]
         for row in rows:
             row[~active] = np.nan
         evals.append((e, *rows))
@@ -316,8 +327,13 @@ def fit(
     ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3, 4, 5)]
     if X_val is None:
         ev[3] = ev[4] = None
+    share = None
+    if measure is not None:
+        blank = np.full((K, network.L - 1), np.nan)
+        share = np.array([shares.get(int(e), blank) for e in ev_epochs]).reshape(-1, K, network.L - 1)
     with np.errstate(invalid="ignore"):
-        history = History(costs[:n], rates[:n], ev_epochs, *ev, grad_norm=np.sqrt(norms[:n]))
+        history = History(costs[:n], rates[:n], ev_epochs, *ev, grad_norm=np.sqrt(norms[:n]), activation_share=share,
+                          activation_share_kind=None if measure is None else measure[0])
     return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
                      time.perf_counter() - start, state)
 

@@ -74,6 +74,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
 
 def history_rows(h) -> list[dict]:
     evals = {int(e): i for i, e in enumerate(h.eval_epochs)}
+    shares = [] if h.activation_share is None else [f"{h.activation_share_kind}_A{l + 1}"
+                                                      for l in range(h.activation_share.shape[-1])]
     rows = []
     for epoch in range(len(h.cost)):
         i = evals.get(epoch)
@@ -91,6 +93,8 @@ def history_rows(h) -> list[dict]:
         if h.grad_norm is not None:
             for j, value in enumerate(h.grad_norm[epoch]):
                 rows[-1][f"grad_norm_W{j + 1}"] = _csv(value)
+        for j, column in enumerate(shares):  # dead_A1, ... or saturated_A1, ...: at the evaluations
+            rows[-1][column] = "" if i is None else _csv(h.activation_share[i, j])
     return rows
 
 
