@@ -134,3 +134,16 @@ class Plateau(Callback):
         self.cooldown_counter[reduce] = k["cooldown"][reduce]
         self.wait[reduce] = 0
         self.rate = lr.reshape(-1, 1) if logs["theta"].ndim == 2 else float(lr[0])
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """best, wait, cooldown_counter and the next epoch's rate (when one was computed), for resuming."""
+        out = {"best": self.best.copy(), "wait": self.wait.copy(), "cooldown_counter": self.cooldown_counter.copy()}
+        if self.rate is not None:
+            out["rate"] = np.array(self.rate, dtype=float)
+        return out
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
+        self.best[...], self.wait[...] = arrays["best"], arrays["wait"]
+        self.cooldown_counter[...] = arrays["cooldown_counter"]
+        rate = arrays.get("rate")
+        self.rate = None if rate is None else (float(rate) if np.ndim(rate) == 0 else np.array(rate, dtype=float))

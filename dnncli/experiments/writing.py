@@ -43,9 +43,11 @@ def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
     }
 
 
-def start_run(run_dir: Path, config: RunConfig, command: list[str] | None) -> dict:
-    """The first two files of every run directory: metrics.json (running), then config.yaml."""
-    metrics = base_metrics(config, command)
+def start_run(run_dir: Path, config: RunConfig, command: list[str] | None, extra: dict | None = None) -> dict:
+    """The first two files of every run directory: metrics.json (running), then config.yaml.
+
+    ``extra``: more keys for metrics.json from the start (a resumed run's ``resumed_from``)."""
+    metrics = {**base_metrics(config, command), **(extra or {})}
     write_metrics(run_dir, metrics)
     write_text(run_dir / "config.yaml", config.to_yaml())
     return metrics
@@ -62,6 +64,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
         save_npz(run_dir / "params.npz", result.model.arrays())
         if result.model.inputs is not None:  # what dnn predict needs to prepare new data as training did
             write_json(run_dir / "data.json", result.model.inputs.to_json())
+    if result.training_state is not None:  # dnn train's: what `dnn train --resume` continues from
+        save_npz(run_dir / "state.npz", result.training_state)
     if result.history is not None:
         write_history_csv(run_dir / "history.csv", history_rows(result.history))
         if plots:
