@@ -104,6 +104,21 @@ def test_an_interrupted_run_resumed_equals_the_straight_run(tmp_path):
     assert resumed.metrics["resumed_at_epoch"] == 41
 
 
+def test_cost_png_marks_where_the_run_was_resumed(tmp_path, monkeypatch):
+    from dnncli import plots
+    from dnncli.plots.run import cost_figure
+
+    figures = []
+    monkeypatch.setattr(plots, "plot_cost", lambda path, *args, **kwargs: figures.append(cost_figure(*args, **kwargs)))
+    first = train(config("numpy", 30), tmp_path)
+    resume(first.run_dir, epochs=60)
+    (before,), (after,) = (fig.axes for fig in figures)
+    assert not [line for line in before.get_lines() if "resumed" in line.get_label()]
+    marks = [line for line in after.get_lines() if line.get_label() == "resumed at epoch 30"]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [30, 30]
+    assert len(after.get_lines()[0].get_xdata()) == 60  # the joined curve
+
+
 def test_a_resumed_run_can_be_resumed_again(tmp_path):
     first = train(config("numpy", 40), tmp_path, plots=False)
     second = resume(first.run_dir, epochs=90, plots=False)

@@ -25,7 +25,7 @@ def train_command(
     as_json: bool = typer.Option(False, "--json", help="Print the run's metrics as JSON on stdout."),
     print_config: bool = typer.Option(False, "--print-config", help="Print the resolved config (every default filled in) and exit."),
 ) -> None:
-    """Train a network from a YAML config and write a run directory."""
+    """Train a network from a YAML config (or go on with a run: --resume) and write a run directory."""
     from dnncli.config import check_name, load_config, validate
     from dnncli.errors import DnnError
     from dnncli.experiments.train import resume as resume_run

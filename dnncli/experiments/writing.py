@@ -118,6 +118,7 @@ def _write_plots(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
         learning_rate=h.learning_rate, title=f"{name}: cost ({metrics['status']})",
         val_epochs=h.eval_epochs if has_val else None, val_cost=h.val_cost if has_val else None,
         best_epoch=result.best_epoch if result.restored_best else None,
+        resumed_epoch=metrics.get("resumed_at_epoch"),
     )
     images = ["cost.png"]
     from dnncli.plots.run import accuracy_curves_figure, gradients_figure
