@@ -29,10 +29,6 @@ import json
 import numpy as np
 
 
-def _encode(generators: dict) -> dict[str, np.ndarray]:
-    return {f"seeding.{name}": np.array(json.dumps(state)) for name, state in generators.items()}
-
-
 class Snapshot:
     """The state at the start of the current epoch (what an interrupt saves; see the module docstring).
 

@@ -91,9 +91,9 @@ class Plateau(Callback):
     has not improved for ``patience`` epochs and lr_e > min_learning_rate, else lr_{e+1} = lr_e.
     Improvement: value < best - min_delta for a cost, value > best + min_delta for an accuracy.
     After a reduction the wait restarts; each of the next ``cooldown`` epochs resets it to 0 (the
-    last of them counts again, as in Keras). Per
-    model: every hyperparameter may be a (K,) array, and each model of a stack keeps its own
-    best, wait, cooldown and rate (a frozen model's are left as they are).
+    last of them counts again, as in Keras). Per model: every hyperparameter may be a (K,) array,
+    and each model of a stack keeps its own best, wait, cooldown and rate (a frozen model's are
+    left as they are).
     """
 
     def __init__(self, factor: Annotated[float, Range(gt=0, lt=1)] = 0.5, patience: PositiveInt = 50,
