@@ -15,6 +15,8 @@ from dnncli.errors import DnnError
 from dnncli.experiments.train import resume, train
 from dnncli.runs import load_npz, save_npz
 
+ROOT = Path(__file__).resolve().parents[1]
+
 # the course's moons setup on fewer examples: 5 mini-batches of 16 (the last one of 4) per epoch
 BASE = {"name": "r", "seed": 3, "data": {"name": "moons", "n_samples": 68, "n_test": 40, "noise": 0.2},
         "optimizer": {"name": "adam", "learning_rate": 0.01}, "training": {"batch_size": 16, "eval_every": 50}}
@@ -183,6 +185,14 @@ def test_what_cannot_be_resumed_is_refused_before_any_directory(tmp_path):
         save_npz(path / "state.npz", state)
 
     refused("state.npz does not fit its config.yaml .*'s'", variant("no_slot", no_slot), epochs=60)
+
+    def code_for_a_stream(path):  # text that is not a literal is never run
+        state = load_npz(path / "state.npz")
+        state["seeding.shuffle"] = np.array("__import__('os').system('touch pwned')")
+        save_npz(path / "state.npz", state)
+
+    refused("seeding.shuffle is not a generator's state", variant("code", code_for_a_stream), epochs=60)
+    assert not (ROOT / "pwned").exists() and not Path("pwned").exists()
 
 
 def test_dnn_train_resume_on_the_command_line(tmp_path):

@@ -60,7 +60,7 @@ class Optimizer:
         return {"t": np.array(self.t), **{name: slot.copy() for name, slot in self.state.items()}}
 
     def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
-        """Set ``t`` and the slots (in place: Adam's are views of one array); after ``init_state``."""
+        """Set ``t`` and the slots (in place: they are rows of one array); after ``init_state``."""
         for name, slot in self.state.items():
             if np.shape(arrays[name]) != slot.shape:
                 raise ValueError(f"optimizer slot {name} has shape {np.shape(arrays[name])}, theta needs {slot.shape}")

@@ -10,7 +10,7 @@ One model only (theta of shape (P,)). The keys:
 | ``initial_cost`` | the cost at the run's initial parameters (the divergence limit is 1000 times it) |
 | ``theta`` | the parameters, as training left them (before early stopping puts back its best epoch's) |
 | ``optimizer.t``, ``optimizer.v``, ... | the step counter and the optimizer's slots |
-| ``seeding.shuffle``, ... | each random generator's state (``bit_generator.state`` as JSON text) |
+| ``seeding.shuffle``, ... | each random generator's state (``bit_generator.state``, a dict of numbers, as text) |
 | ``network.running_mean1``, ... | batch norm's running statistics |
 | ``schedule.*``, ``callback.EarlyStopping.*`` | plateau's and early stopping's counters (and best weights) |
 | ``history.*`` | the history so far, to which the new epochs are joined |
@@ -24,9 +24,11 @@ epoch); the interrupted epoch runs again, whole, when the run is resumed.
 
 from __future__ import annotations
 
-import json
+import ast
 
 import numpy as np
+
+MAX_STREAM_TEXT = 4096  # characters of one generator's state as text (PCG64's take about 170)
 
 
 class Snapshot:
@@ -67,7 +69,7 @@ def capture(epoch: int, initial_cost, theta, optimizer, seeding, network, schedu
         streams.update(snapshot.streams)
     out = {"epoch": np.array(epoch), "initial_cost": np.array(initial_cost, dtype=float), "theta": theta.copy(),
            **{f"optimizer.{k}": v for k, v in slots.items()},
-           **{f"seeding.{name}": np.array(json.dumps(state)) for name, state in streams.items()},
+           **{f"seeding.{name}": np.array(repr(state)) for name, state in streams.items()},
            **{f"network.{k}": v for k, v in bn.items()}}
     for prefix, obj in _stateful(schedule, callbacks):
         out.update({f"{prefix}.{k}": v for k, v in obj.state_dict().items()})
@@ -86,7 +88,7 @@ def restore(state: dict[str, np.ndarray], theta, optimizer, seeding, network, sc
         theta[...] = state["theta"]
         optimizer.load_state_dict(_part(state, "optimizer"))
         for name, g in seeding.generators().items():
-            g.bit_generator.state = json.loads(str(state[f"seeding.{name}"]))
+            g.bit_generator.state = _stream(state[f"seeding.{name}"], name)
         if network.bn_layers:
             network.load_state(_part(state, "network"))
         for prefix, obj in _stateful(schedule, callbacks):
@@ -94,6 +96,17 @@ def restore(state: dict[str, np.ndarray], theta, optimizer, seeding, network, sc
         return int(state["epoch"]), np.reshape(state["initial_cost"], -1), _part(state, "history")
     except KeyError as exc:
         raise ValueError(f"the training state has no {exc.args[0]!r}") from None
+
+
+def _stream(text: np.ndarray, name: str) -> dict:
+    """A generator's state back from its text: literals only (``ast.literal_eval`` runs no code)."""
+    text = str(text)
+    try:
+        if len(text) > MAX_STREAM_TEXT:
+            raise ValueError(f"{len(text)} characters")
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, RecursionError, MemoryError) as exc:
+        raise ValueError(f"seeding.{name} is not a generator's state ({exc})") from None
 
 
 def _part(state: dict, prefix: str) -> dict[str, np.ndarray]:
