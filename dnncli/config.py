@@ -318,10 +318,11 @@ def _key_path(model: type[BaseModel], loc: list[str]) -> list[str]:
 
 
 def _check_cross_fields(config: RunConfig) -> None:
-    stopping = config.training.early_stopping
-    if stopping is not None and stopping.monitor.startswith("val_") and not config.data.validation:
-        raise ConfigError("training.early_stopping.monitor", stopping.monitor,
-                          "'cost', or a val_ monitor with a validation split: data.validation: 0.2")
+    for key, section in (("training.early_stopping", config.training.early_stopping), ("schedule", config.schedule)):
+        monitor = getattr(section, "monitor", None)  # early stopping, schedule: plateau
+        if isinstance(monitor, str) and monitor.startswith("val_") and not config.data.validation:
+            raise ConfigError(f"{key}.monitor", monitor,
+                              "'cost', or a val_ monitor with a validation split: data.validation: 0.2")
     keep = config.regularization.keep_prob
     n_hidden = len(config.model.hidden)
     if isinstance(keep, list) and len(keep) != n_hidden:

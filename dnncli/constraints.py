@@ -25,6 +25,7 @@ Beta = Annotated[float, Range(ge=0, lt=1)]
 Epsilon = Annotated[float, Range(gt=0)]
 NonNegative = Annotated[float, Range(ge=0)]
 PositiveInt = Annotated[int, Range(ge=1)]
+NonNegativeInt = Annotated[int, Range(ge=0)]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ run comes back as a frozen :class:`RunResult` that carries its trained model, so
 rebuilds a network.
 
 What a group shares (the stack key): the data (and its seed and split), the architecture
-(sizes, activation, batch-norm flags), batch size, epochs, eval_every, the schedule's class and
-the seeding mode. Every number inside (learning rate, betas, epsilon, decay rate, l2,
-keep_prob, batch-norm momentum and epsilon, seed) becomes a per-model array, and optimizers
+(sizes, activation, batch-norm flags), batch size, epochs, eval_every, the schedule's class (and
+its words: plateau's monitor) and the seeding mode. Every number inside (learning rate, betas,
+epsilon, decay rate, l2, keep_prob, batch-norm momentum and epsilon, seed, plateau's factor and
+patience) becomes a per-model array, and optimizers
 of different classes share the pass through :class:`~dnncli.engine.optimizers.Composite`
 (each steps its own rows). The initializer is not in the key: each member draws its own
 weights before the pass. A group holds at most ``GROUP_CAP`` (64) models: beyond that the
@@ -115,6 +116,7 @@ class RunResult:
     confusion: dict[str, list[list[int]]] | None = None  # split ("train", "test") -> rows true, columns predicted
     model: TrainedModel | None = None
     history: History | None = None
+    training_state: dict | None = None  # dnn train's: what state.npz holds (engine/resume.py)
 
     @classmethod
     def failed(cls, config: RunConfig, message: str) -> RunResult:
@@ -158,7 +160,9 @@ def stack_key(config: RunConfig) -> str:
     d = config.to_dict()
     reg = d["regularization"]
     key = {"data": d["data"], "model": d["model"], "batchnorm": reg["batchnorm"],
-           "training": d["training"], "schedule": d["schedule"]["name"], "seeding": d["seeding"]}
+           "training": d["training"], "seeding": d["seeding"],
+           # the schedule's class and its words (plateau's monitor): numbers become per-model arrays
+           "schedule": {k: v for k, v in d["schedule"].items() if isinstance(v, str)}}
     return json.dumps(key, sort_keys=True, default=str)
 
 
@@ -245,20 +249,27 @@ def early_stopping(config: RunConfig) -> list:
     return [] if settings is None else [EarlyStopping(**settings.model_dump())]
 
 
-def train_built(config: RunConfig, built: Built, callbacks=(), X_val=None, Y_val=None) -> RunResult:
-    """One model alone (theta (P,)): the path of ``dnn train`` and of every group of one."""
+def train_built(config: RunConfig, built: Built, callbacks=(), X_val=None, Y_val=None, *, keep_state: bool = False,
+                resume: dict | None = None) -> RunResult:
+    """One model alone (theta (P,)): the path of ``dnn train`` and of every group of one.
+
+    ``keep_state``: the result carries its training state; ``resume``: continue from one
+    (see :mod:`dnncli.engine.resume`).
+    """
     stopping = early_stopping(config)
     result = _fit(config, built.dataset, built.network, built.theta, built.optimizer, built.schedule,
-                  built.seeding, [*callbacks, *stopping], X_val, Y_val)
-    return member_result(config, built.dataset, result.member(0), 1, X_val, Y_val, stopping, 0)
+                  built.seeding, [*callbacks, *stopping], X_val, Y_val, keep_state=keep_state, resume=resume)
+    first = 0 if resume is None else int(resume["epoch"])
+    return member_result(config, built.dataset, result.member(0), 1, X_val, Y_val, stopping, 0, first_epoch=first)
 
 
-def _fit(config: RunConfig, dataset: Dataset, network, theta, optimizer, schedule, seeding, callbacks, X_val, Y_val):
+def _fit(config: RunConfig, dataset: Dataset, network, theta, optimizer, schedule, seeding, callbacks, X_val, Y_val,
+         keep_state: bool = False, resume: dict | None = None):
     training = config.training
     return fit(network, theta, dataset.X_train, dataset.Y_train, optimizer=optimizer, schedule=schedule,
                epochs=training.epochs, batch_size=training.batch_size, seeding=seeding,
                X_test=dataset.X_test, Y_test=dataset.Y_test, eval_every=training.eval_every, callbacks=callbacks,
-               X_val=X_val, Y_val=Y_val)
+               X_val=X_val, Y_val=Y_val, keep_state=keep_state, resume=resume)
 
 
 def build_stack(configs: list[RunConfig], dataset: Dataset):
@@ -282,8 +293,9 @@ def build_stack(configs: list[RunConfig], dataset: Dataset):
 
 
 def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val=None, Y_val=None,
-                  stopping=(), row: int = 0) -> RunResult:
-    """A member of a fit as a :class:`RunResult`, its metrics computed on its own network."""
+                  stopping=(), row: int = 0, first_epoch: int = 0) -> RunResult:
+    """A member of a fit as a :class:`RunResult`, its metrics computed on its own network
+    (``first_epoch``: where a resumed run took up; its updates are counted from there)."""
     model = TrainedModel(build_network(config, dataset), member.theta, member.state, Inputs.of(dataset))
     numbers: dict = {}
     if model.finite:
@@ -303,7 +315,7 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
         at = stopping[0].best_epoch[row]
     final = float(cost[at]) if len(cost) and math.isfinite(cost[at]) else None
     m = dataset.X_train.shape[-1]
-    updates = member.epochs_run * math.ceil(m / (config.training.batch_size or m))
+    updates = (member.epochs_run - first_epoch) * math.ceil(m / (config.training.batch_size or m))
     if stopping:
         es = stopping[0]
         numbers.update(stopped_epoch=es.stopped_epoch[row], best_epoch=es.best_epoch[row],
@@ -314,7 +326,7 @@ def member_result(config: RunConfig, dataset: Dataset, member, stack: int, X_val
     return RunResult(config, member.status, message, final_cost=final, epochs_run=member.epochs_run,
                      updates=updates, seconds=member.seconds / stack, stack=stack, n_train=m,
                      n_validation=None if X_val is None else X_val.shape[-1], model=model, history=member.history,
-                     **numbers)
+                     training_state=member.training_state, **numbers)
 
 
 def check_memory(tasks: Sequence[GroupTask]) -> None:

@@ -33,6 +33,9 @@ def run_report(metrics: dict, config_yaml: str, images: list[str]) -> str:
         lines += per_class
     elif metrics.get("classes"):
         lines += [f"Classes: {short_text(', '.join(map(str, metrics['classes'])), 400)}.", ""]
+    if metrics.get("resumed_from"):
+        lines += [f"Resumed at epoch {metrics.get('resumed_at_epoch')} from `{metrics['resumed_from']}` "
+                  "(the history and plots join both parts; the seconds are this part's).", ""]
     lines += [f"![{image}]({image})\n" for image in images]
     lines += ["## Config", "", "```yaml", config_yaml.rstrip(), "```", ""]
     return "\n".join(lines)

@@ -24,7 +24,7 @@ def test_run_directory_holds_every_file(tmp_path):
     result = train(small(), tmp_path)
     names = sorted(p.name for p in result.run_dir.iterdir())
     assert names == ["accuracy.png", "config.yaml", "cost.png", "data.json", "decision_boundary.png", "gradients.png",
-                     "history.csv", "metrics.json", "params.npz", "report.md"]
+                     "history.csv", "metrics.json", "params.npz", "report.md", "state.npz"]
     metrics = json.loads((result.run_dir / "metrics.json").read_text())
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 30
     for key in ("train_accuracy", "test_accuracy", "final_cost", "seconds", "command", "versions"):

@@ -16,7 +16,9 @@
 
 ``logs`` also holds ``theta`` (the live parameters) and ``state`` (a function returning a copy
 of the batch-norm statistics). A callback with ``evaluate_every_epoch = True`` gets the
-evaluations every epoch instead of every ``eval_every``.
+evaluations every epoch instead of every ``eval_every``. A callback that keeps counters offers
+``state_dict()`` / ``load_state_dict(arrays)``, so that a resumed run takes them up (see
+:mod:`dnncli.engine.resume`); the ``plateau`` schedule is such a callback too.
 
 The engine keeps no process policy: signal handling lives in the caller's callbacks.
 """
@@ -103,6 +105,25 @@ class EarlyStopping(Callback):
     @property
     def restored_best(self) -> list[bool]:
         return [self.restore_best and e is not None for e in self.best_epoch]
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The counters (epochs as -1 for None) and the best weights so far, for resuming."""
+        out = {"best": self.best.copy(), "wait": self.wait.copy(),
+               "best_epoch": np.array([-1 if e is None else e for e in self.best_epoch]),
+               "stopped_epoch": np.array([-1 if e is None else e for e in self.stopped_epoch])}
+        if self.best_theta is not None:
+            out["best_theta"] = self.best_theta.copy()
+            out.update({f"best_state.{name}": a.copy() for name, a in self.best_state.items()})
+        return out
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
+        self.best[...], self.wait[...] = arrays["best"], arrays["wait"]
+        self.best_epoch = [None if e < 0 else int(e) for e in arrays["best_epoch"]]
+        self.stopped_epoch = [None if e < 0 else int(e) for e in arrays["stopped_epoch"]]
+        if "best_theta" in arrays:
+            self.best_theta = np.array(arrays["best_theta"])
+            self.best_state = {k[len("best_state."):]: np.array(v) for k, v in arrays.items()
+                               if k.startswith("best_state.")}
 
     def on_train_end(self, theta, state):
         if not self.restore_best or self.best_theta is None:

@@ -55,6 +55,18 @@ class Optimizer:
     def update(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Copies of the step counter ``t`` and of every slot (``self.state``), for resuming."""
+        return {"t": np.array(self.t), **{name: slot.copy() for name, slot in self.state.items()}}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
+        """Set ``t`` and the slots (in place: they are rows of one array); after ``init_state``."""
+        for name, slot in self.state.items():
+            if np.shape(arrays[name]) != slot.shape:
+                raise ValueError(f"optimizer slot {name} has shape {np.shape(arrays[name])}, theta needs {slot.shape}")
+            slot[...] = arrays[name]
+        self.t = int(arrays["t"])
+
 
 @OPTIMIZERS.register("gd")
 class GradientDescent(Optimizer):
@@ -244,3 +256,11 @@ class Composite:
         lr = np.broadcast_to(learning_rate, (theta.shape[0], 1))
         for optimizer, rows in self.parts:
             optimizer.step(theta[rows], g[rows], lr[rows])
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Every part's state, its keys prefixed by the part's index (``0.t``, ``0.v``, ``1.t``, ...)."""
+        return {f"{i}.{k}": v for i, (o, _) in enumerate(self.parts) for k, v in o.state_dict().items()}
+
+    def load_state_dict(self, arrays: dict[str, np.ndarray]) -> None:
+        for i, (optimizer, _) in enumerate(self.parts):
+            optimizer.load_state_dict({k[len(f"{i}."):]: v for k, v in arrays.items() if k.startswith(f"{i}.")})

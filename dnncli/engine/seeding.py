@@ -44,6 +44,10 @@ class NumpySeeding:
     def schedule_epoch(self, epoch: int) -> int:
         return epoch
 
+    def generators(self) -> dict[str, np.random.Generator]:
+        """Every stream by name, whose states a resumed run takes up."""
+        return {"init": self._init, "shuffle": self._shuffle, "dropout": self._dropout}
+
 
 @SEEDINGS.register("course")
 class CourseSeeding:
@@ -71,3 +75,9 @@ class CourseSeeding:
 
     def schedule_epoch(self, epoch: int) -> int:
         return max(epoch - 1, 0)
+
+    def generators(self) -> dict[str, np.random.Generator]:
+        """None to save: every draw comes from a generator re-seeded just before it (shuffles from
+        the epoch counter, dropout masks at every forward pass, weights once), so the epoch counter
+        is all the state a resumed run needs."""
+        return {}

@@ -24,8 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dnncli.engine.diagnostics import measure_for
 from dnncli.engine.minibatches import batch_slices, shuffled
 from dnncli.engine.network import Network
+from dnncli.engine.resume import Snapshot, capture, restore
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
 from dnncli.status import Status
 
@@ -49,10 +51,43 @@ class History:
     val_cost: np.ndarray | None = None  # with a validation set
     val_accuracy: np.ndarray | None = None
     grad_norm: np.ndarray | None = None  # ||dW_l|| of each epoch's last mini-batch: (epochs, K, L), one member (epochs, L)
+    # per hidden layer at the evaluations, the share of dead or saturated units (engine/diagnostics.py):
+    # (evaluations, K, L - 1), one member (evaluations, L - 1); the kind is "dead" or "saturated"
+    activation_share: np.ndarray | None = None
+    activation_share_kind: str | None = None
 
     @property
     def epochs(self) -> np.ndarray:
         return np.arange(len(self.cost))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fields as named arrays (None left out), e.g. for a training state."""
+        return {name: np.array(value) for name, value in vars(self).items() if value is not None}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> History:
+        kind = arrays.get("activation_share_kind")
+        return cls(**{name: np.array(a) for name, a in arrays.items() if name != "activation_share_kind"},
+                   activation_share_kind=None if kind is None else str(kind))
+
+    def then(self, later: History, start: int) -> History:
+        """This history's first ``start`` epochs followed by ``later``'s epochs from ``start`` on
+        (a run resumed at epoch ``start``: ``later`` has no values before it)."""
+        keep = later.eval_epochs >= start
+        evals = self.eval_epochs < start
+
+        def join(a, b, by_eval: bool):
+            if a is None or b is None:  # the same config gives both or neither
+                return None
+            return np.concatenate([a[evals], b[keep]] if by_eval else [a[:start], b[start:]])
+
+        return History(join(self.cost, later.cost, False), join(self.learning_rate, later.learning_rate, False),
+                       join(self.eval_epochs, later.eval_epochs, True),
+                       *(join(getattr(self, f), getattr(later, f), True)
+                         for f in ("train_accuracy", "test_cost", "test_accuracy", "val_cost", "val_accuracy")),
+                       grad_norm=join(self.grad_norm, later.grad_norm, False),
+                       activation_share=join(self.activation_share, later.activation_share, True),
+                       activation_share_kind=later.activation_share_kind)
 
     def member(self, k: int, n: int | None = None) -> History:
         """Model k's columns (its first ``n`` epochs, and the evaluations among them)."""
@@ -63,7 +98,9 @@ class History:
                        self.test_accuracy[keep, k].copy(),
                        None if self.val_cost is None else self.val_cost[keep, k].copy(),
                        None if self.val_accuracy is None else self.val_accuracy[keep, k].copy(),
-                       None if self.grad_norm is None else self.grad_norm[:n, k].copy())
+                       None if self.grad_norm is None else self.grad_norm[:n, k].copy(),
+                       None if self.activation_share is None else self.activation_share[keep, k].copy(),
+                       self.activation_share_kind)
 
 
 @dataclass(frozen=True)
@@ -77,6 +114,7 @@ class FitResult:
     epochs_run: tuple[int, ...]
     seconds: float
     state: dict  # batch norm's running statistics, arrays with the model axis first for a stack
+    training_state: dict | None = None  # fit(keep_state=True): everything needed to go on (engine/resume.py)
 
     def member(self, k: int) -> Member:
         """Model k alone (theta (P,), history 1-D), as if it had been trained by itself."""
@@ -84,7 +122,8 @@ class FitResult:
         return Member(self.status[k], self.message[k], self.theta[k].copy() if stacked else self.theta,
                       self.history.member(k, self.epochs_run[k] + (self.status[k] == Status.DIVERGED)),
                       self.epochs_run[k], self.seconds,
-                      {name: (a[k].copy() if stacked else a) for name, a in self.state.items()})
+                      {name: (a[k].copy() if stacked else a) for name, a in self.state.items()},
+                      None if stacked else self.training_state)
 
 
 @dataclass(frozen=True)
@@ -98,11 +137,7 @@ class Member:
     epochs_run: int
     seconds: float
     state: dict
-
-
-def accuracy(network: Network, params, X: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Fraction of examples whose predicted class equals the label (per model)."""
-    return np.mean(network.predict(params, X) == labels, axis=-1)
+    training_state: dict | None = None
 
 
 def held_out_metrics(network: Network, params, X: np.ndarray, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -136,14 +171,21 @@ def fit(
     callbacks=(),
     X_val: np.ndarray | None = None,
     Y_val: np.ndarray | None = None,
+    keep_state: bool = False,
+    resume: dict | None = None,
 ) -> FitResult:
     """Train ``theta`` (modified in place) and return the result with its history.
 
     For a stack, ``seeding`` is a :class:`StackedSeeding` and the hyperparameters may be
     per-model arrays of shape (K,). ``callbacks`` follow :mod:`dnncli.engine.callbacks`.
+    One model only: with ``keep_state`` the result's ``training_state`` holds everything needed
+    to go on (:mod:`dnncli.engine.resume`), and ``resume`` takes such a state and continues at its
+    epoch up to ``epochs`` (the new total), its history joined in front of the new epochs.
     """
     start = time.perf_counter()
     stacked = theta.ndim == 2
+    if stacked and (keep_state or resume is not None):
+        raise ValueError("keep_state and resume are for one model (theta of shape (P,))")
     K, m = (theta.shape[0] if stacked else 1), X.shape[-1]
     if stacked and not isinstance(seeding, StackedSeeding):
         if K != 1:
@@ -157,6 +199,8 @@ def fit(
     dropout = network.keep_prob is not None
     labels = labels_of(Y)
     callbacks = list(callbacks)
+    if hasattr(schedule, "on_epoch_end"):  # a schedule that reads the epoch's logs (plateau)
+        callbacks.append(schedule)
     every_epoch = any(getattr(cb, "evaluate_every_epoch", False) for cb in callbacks)  # e.g. early stopping
     for cb in callbacks:
         cb.on_train_begin(K)
@@ -169,6 +213,15 @@ def fit(
     active = np.ones(K, dtype=bool)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         initial = np.reshape(network.cost(params, X, Y), K)
+    first_epoch, previous = 0, None
+    if resume is not None:  # the run's initial cost, not the resumed parameters', sets the divergence limit
+        first_epoch, initial, previous = restore(resume, theta, optimizer, seeding, network, schedule, callbacks)
+    snapshot = None
+    if keep_state:  # the generators an epoch draws from: the shuffle (mini-batches) and the dropout masks
+        drawn = ["shuffle"] * (batch_size is not None) + ["dropout"] * dropout
+        snapshot = Snapshot(theta, optimizer, seeding, network, drawn)
+    measure = measure_for(network.activation, network.L - 1)
+    shares: dict[int, np.ndarray] = {}  # epoch -> (K, L - 1) share of dead / saturated units per hidden layer
     limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
     frozen: dict[int, np.ndarray] = {}  # model -> its parameters when it was frozen
     frozen_state: dict[int, dict] = {}
@@ -180,8 +233,15 @@ def fit(
         """Record the evaluations of epoch e (only the validation set's when not ``full``)."""
         test = held_out_metrics(network, params, X_test, Y_test) if full and X_test is not None else nothing
         val = held_out_metrics(network, params, X_val, Y_val) if X_val is not None else nothing
-        rows = [accuracy(network, params, X, labels) if full else nothing[0], *test, *val]
-        rows = [np.array(v, dtype=float).reshape(K) for v in rows]
+        train = nothing[0]
+        if full:  # one forward pass on the training set: its accuracy and its hidden units' shares
+            A, cache = network.forward(params, X)
+            train = np.mean(network.output.predict(A) == labels, axis=-1)
+            if measure is not None:
+                share = np.stack([np.reshape(measure[1](cache[l][1]), K) for l in range(1, network.L)], axis=-1)
+                share[~active] = np.nan
+                shares[e] = share
+        rows = [np.array(v, dtype=float).reshape(K) for v in (train, *test, *val)]
         for row in rows:
             row[~active] = np.nan
         evals.append((e, *rows))
@@ -206,11 +266,13 @@ def fit(
     forward, backward, step = network.forward, network.backward, optimizer.step
     loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
     limit0 = float(limit[0])
-    epoch = -1
+    epoch = first_epoch - 1
     # A NaN or inf is reported once, as the status "diverged", not as NumPy warnings.
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         try:
-            for epoch in range(epochs):
+            for epoch in range(first_epoch, epochs):
+                if snapshot is not None:  # the state an interrupt during this epoch saves
+                    snapshot.take()
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
                 if lean:
@@ -307,6 +369,10 @@ def fit(
             else:
                 state[name] = a
     n = epoch + 1  # the last epoch with a cost (a diverged one included; an interrupted one not)
+    training_state = None
+    if keep_state:  # before early stopping puts back its best weights: the state to go on from
+        training_state = capture(epochs_run[0], initial, theta, optimizer, seeding, network, schedule, callbacks,
+                                 snapshot if status[0] == Status.INTERRUPTED else None)
     for cb in callbacks:  # e.g. early stopping puts back each model's best parameters
         if hasattr(cb, "on_train_end"):
             cb.on_train_end(theta, state)
@@ -314,10 +380,19 @@ def fit(
     ev = [np.array([e[i] for e in evals]).reshape(-1, K) for i in (1, 2, 3, 4, 5)]
     if X_val is None:
         ev[3] = ev[4] = None
+    share = None
+    if measure is not None:
+        blank = np.full((K, network.L - 1), np.nan)
+        share = np.array([shares.get(int(e), blank) for e in ev_epochs]).reshape(-1, K, network.L - 1)
     with np.errstate(invalid="ignore"):
-        history = History(costs[:n], rates[:n], ev_epochs, *ev, grad_norm=np.sqrt(norms[:n]))
+        history = History(costs[:n], rates[:n], ev_epochs, *ev, grad_norm=np.sqrt(norms[:n]), activation_share=share,
+                          activation_share_kind=None if measure is None else measure[0])
+    if previous is not None:
+        history = History.from_arrays(previous).then(history, first_epoch)
+    if training_state is not None:
+        training_state.update({f"history.{k}": v for k, v in history.to_arrays().items()})
     return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
-                     time.perf_counter() - start, state)
+                     time.perf_counter() - start, state, training_state)
 
 
 class _Gather:

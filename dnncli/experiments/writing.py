@@ -43,9 +43,11 @@ def base_metrics(config: RunConfig, command: list[str] | None) -> dict:
     }
 
 
-def start_run(run_dir: Path, config: RunConfig, command: list[str] | None) -> dict:
-    """The first two files of every run directory: metrics.json (running), then config.yaml."""
-    metrics = base_metrics(config, command)
+def start_run(run_dir: Path, config: RunConfig, command: list[str] | None, extra: dict | None = None) -> dict:
+    """The first two files of every run directory: metrics.json (running), then config.yaml.
+
+    ``extra``: more keys for metrics.json from the start (a resumed run's ``resumed_from``)."""
+    metrics = {**base_metrics(config, command), **(extra or {})}
     write_metrics(run_dir, metrics)
     write_text(run_dir / "config.yaml", config.to_yaml())
     return metrics
@@ -62,6 +64,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
         save_npz(run_dir / "params.npz", result.model.arrays())
         if result.model.inputs is not None:  # what dnn predict needs to prepare new data as training did
             write_json(run_dir / "data.json", result.model.inputs.to_json())
+    if result.training_state is not None:  # dnn train's: what `dnn train --resume` continues from
+        save_npz(run_dir / "state.npz", result.training_state)
     if result.history is not None:
         write_history_csv(run_dir / "history.csv", history_rows(result.history))
         if plots:
@@ -75,6 +79,8 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
 
 def history_rows(h) -> list[dict]:
     evals = {int(e): i for i, e in enumerate(h.eval_epochs)}
+    shares = [] if h.activation_share is None else [f"{h.activation_share_kind}_A{l + 1}"
+                                                      for l in range(h.activation_share.shape[-1])]
     rows = []
     for epoch in range(len(h.cost)):
         i = evals.get(epoch)
@@ -92,6 +98,8 @@ def history_rows(h) -> list[dict]:
         if h.grad_norm is not None:
             for j, value in enumerate(h.grad_norm[epoch]):
                 rows[-1][f"grad_norm_W{j + 1}"] = _csv(value)
+        for j, column in enumerate(shares):  # dead_A1, ... or saturated_A1, ...: at the evaluations
+            rows[-1][column] = "" if i is None else _csv(h.activation_share[i, j])
     return rows
 
 
@@ -118,7 +126,8 @@ def run_drawings(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
             "test_epochs": h.eval_epochs if has_test else None, "test_cost": h.test_cost if has_test else None,
             "learning_rate": h.learning_rate, "title": f"{name}: cost ({status})",
             "val_epochs": h.eval_epochs if has_val else None, "val_cost": h.val_cost if has_val else None,
-            "best_epoch": result.best_epoch if result.restored_best else None}))
+            "best_epoch": result.best_epoch if result.restored_best else None,
+            "resumed_epoch": metrics.get("resumed_at_epoch")}))
         if np.any(np.isfinite(h.train_accuracy)):
             drawings.append(Drawing(plots.plot_accuracy_curves, run_dir / "accuracy.png", (h.eval_epochs, h.train_accuracy), {
                 "test": h.test_accuracy if has_test else None, "validation": h.val_accuracy,

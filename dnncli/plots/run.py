@@ -17,7 +17,8 @@ BOUNDARY_FIGSIZE = (7.0, 5.0)
 
 
 def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate=None, title: str = "",
-                val_epochs=None, val_cost=None, best_epoch: int | None = None) -> Figure:
+                val_epochs=None, val_cost=None, best_epoch: int | None = None,
+                resumed_epoch: int | None = None) -> Figure:
     """The cost per epoch (and sparse test-cost points) of one run.
 
     Non-finite costs (a diverged run, a first cost of inf) are skipped and counted in the
@@ -25,7 +26,8 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
     and its label says so. A noisy long curve (mini-batches) is drawn faintly with its
     moving average on top. A varying ``learning_rate`` (one value per epoch) gets a small
     panel below; a constant one is named in the title. A validation curve (``val_cost``) is drawn
-    in green, and ``best_epoch`` (early stopping's) is marked with a dashed line.
+    in green, ``best_epoch`` (early stopping's) is marked with a dashed line, and ``resumed_epoch``
+    (where a resumed run took up) with a dotted one.
     """
     epochs = np.asarray(epochs, dtype=float)
     cost = np.asarray(cost, dtype=float)
@@ -71,6 +73,8 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
         ax.plot(vx, vy, color="C2", lw=1.2, label="validation cost (cross-entropy, no L2)")
     if best_epoch is not None:
         ax.axvline(best_epoch, color="0.3", ls="--", lw=1.0, label=f"best epoch ({best_epoch}), weights restored")
+    if resumed_epoch is not None:
+        ax.axvline(resumed_epoch, color="0.5", ls=":", lw=1.2, label=f"resumed at epoch {resumed_epoch}")
     if not x.size:
         ax.text(0.5, 0.5, "no finite cost to draw", transform=ax.transAxes, ha="center")
     ax.set_ylabel("cost (log scale)" if log else "cost")
