@@ -41,6 +41,17 @@ def _takes_bool(annotation: Any) -> bool:
     return annotation is bool or any(_takes_bool(arg) for arg in typing.get_args(annotation))
 
 
+def _takes_number(annotation: Any) -> bool:
+    return annotation in (int, float) or any(_takes_number(arg) for arg in typing.get_args(annotation))
+
+
+def _holds_number(value: Any) -> bool:
+    def number(v):
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    return number(value) or (isinstance(value, list) and any(number(v) for v in value))
+
+
 def _holds_bool(value: Any) -> bool:
     return isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value))
 
@@ -61,6 +72,8 @@ class Section(BaseModel):
         field = cls.model_fields.get(info.field_name)
         if field is not None and _holds_bool(value) and not _takes_bool(field.annotation):
             raise PydanticCustomError("bool_type", "a number, not true/false")
+        if field is not None and _takes_bool(field.annotation) and not _takes_number(field.annotation) and _holds_number(value):
+            raise PydanticCustomError("bool_type", "true or false, not a number")  # pydantic would take 0 and 1
         return value
 Probability = Annotated[float, Field(gt=0, le=1)]
 

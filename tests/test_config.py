@@ -117,3 +117,11 @@ def test_malformed_sections_end_in_a_config_error_never_a_crash(section, body):
         validate({section: body})
     except DnnError as exc:
         assert "\n" not in str(exc)
+
+
+@pytest.mark.parametrize("raw", [{"data": {"standardize": 0}}, {"regularization": {"batchnorm": 1}},
+                                 {"regularization": {"batchnorm": [True, 0]}, "model": {"hidden": [3, 2]}}])
+def test_a_number_for_a_true_false_key_is_refused(raw):
+    """As true is refused for a number; pydantic alone would take 0 and 1 (the JSON Schema does not)."""
+    with pytest.raises(ConfigError, match="true or false, not a number"):
+        validate(raw)
