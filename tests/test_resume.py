@@ -84,8 +84,9 @@ def test_60_epochs_resumed_to_150_equal_150_straight(tmp_path, variant):
 
 
 def test_an_interrupted_run_resumed_equals_the_straight_run(tmp_path):
-    """Ctrl-C during epoch 41 (after some of its steps): state.npz holds the state after epoch 40, whole,
-    and the resumed run trains epoch 41 again from its start, with the same mini-batches and dropout masks."""
+    """Ctrl-C at the end of epoch 40: the loop stops there, between two epochs, so state.npz and
+    params.npz hold the state after 41 whole epochs, and the resumed run goes on from it with the
+    same mini-batches and dropout masks as the straight run."""
 
     def ctrl_c(epoch, logs):
         if epoch == 40:
@@ -98,8 +99,8 @@ def test_an_interrupted_run_resumed_equals_the_straight_run(tmp_path):
     whole = load_npz(train(config("dropout", 41), tmp_path / "c", plots=False).run_dir / "state.npz")
     for key in ("theta", "optimizer.t", "optimizer.v", "optimizer.s", "seeding.shuffle", "seeding.dropout"):
         np.testing.assert_array_equal(state[key], whole[key], err_msg=key)  # the state after 41 whole epochs
-    # while params.npz holds the parameters as the interrupt left them, a step or more into epoch 41
-    assert load_npz(stopped.run_dir / "params.npz")["b3"] != load_npz(whole_dir(tmp_path / "c") / "params.npz")["b3"]
+    # params.npz too: an interrupt never leaves an epoch half done
+    assert load_npz(stopped.run_dir / "params.npz")["b3"] == load_npz(whole_dir(tmp_path / "c") / "params.npz")["b3"]
     resumed = resume(stopped.run_dir, plots=False)  # up to its config's 150 epochs
     straight = train(config("dropout", 150), tmp_path / "b", plots=False)
     assert_same_run(resumed, straight)
@@ -217,3 +218,26 @@ def test_dnn_train_resume_on_the_command_line(tmp_path):
                        ((), "give a CONFIG file")]:
         bad = dnn(*args)
         assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and says in bad.stderr, (args, bad.stderr)
+
+
+def test_a_keyboard_interrupt_inside_a_step_keeps_no_state():
+    """Without a signal handler (a bare fit) a KeyboardInterrupt lands inside a step: that epoch does
+    not count, and there is no whole epoch's state to go on from, so none is kept."""
+    from dnncli.build import build
+    from dnncli.engine.training import fit
+
+    built = build(config("numpy", 20))
+    step, calls = built.optimizer.step, []
+
+    def interrupted_step(*args):
+        calls.append(1)
+        if len(calls) == 23:  # the 3rd step of epoch 4 (68 examples in batches of 16: 5 steps per epoch)
+            raise KeyboardInterrupt
+        step(*args)
+
+    built.optimizer.step = interrupted_step
+    data = built.dataset
+    result = fit(built.network, built.theta, data.X_train, data.Y_train, optimizer=built.optimizer,
+                 schedule=built.schedule, epochs=20, batch_size=16, seeding=built.seeding, keep_state=True)
+    assert result.status == ("interrupted",) and result.epochs_run == (4,) and result.training_state is None
+    assert len(result.history.cost) == 4

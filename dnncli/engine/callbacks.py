@@ -8,8 +8,8 @@
   evaluated epochs, ``train_accuracy``, ``test_cost``, ``test_accuracy``. It may return a
   boolean stop mask of shape (K,) (or one bool): the models marked True are frozen as they
   are now, while the others go on;
-- ``stop_training``, an attribute read after every optimizer step: when it turns True (a
-  signal handler sets it, e.g. for Ctrl-C) the loop stops at once, with every step whole;
+- ``stop_training``, an attribute read after every epoch: when it turns True (a signal
+  handler sets it, e.g. for Ctrl-C) the loop stops there, with the epoch whole;
 - ``on_train_end(theta, state)`` once, after the frozen models got their parameters back: it
   may change ``theta`` (K, P) and the batch-norm ``state`` in place (early stopping restores
   each model's best epoch).

@@ -15,11 +15,10 @@ One model only (theta of shape (P,)). The keys:
 | ``schedule.*``, ``callback.EarlyStopping.*`` | plateau's and early stopping's counters (and best weights) |
 | ``history.*`` | the history so far, to which the new epochs are joined |
 
-An interrupt arrives in the middle of an epoch, where the state is that of no whole epoch.
-So that the state saved then is the one of the last whole epoch, ``fit`` with ``keep_state``
-keeps a :class:`Snapshot` taken at the start of every epoch (a copy of theta and of the
-optimizer's slots, the generators' states and batch norm's statistics: a few microseconds per
-epoch); the interrupted epoch runs again, whole, when the run is resumed.
+A Ctrl-C turned into a callback's flag stops ``fit`` between two epochs, so the state kept
+then is that of a whole epoch and nothing has to be copied while training; a
+KeyboardInterrupt raised inside a step leaves no state (the run cannot be resumed, like a
+killed one).
 """
 
 from __future__ import annotations
@@ -31,42 +30,11 @@ import numpy as np
 MAX_STREAM_TEXT = 4096  # characters of one generator's state as text (PCG64's take about 170)
 
 
-class Snapshot:
-    """The state at the start of the current epoch (what an interrupt saves; see the module docstring).
-
-    ``drawn``: the purposes of the generators an epoch draws from (``shuffle``, ``dropout``); the
-    others do not move during training and are read at the end. The arrays are copied into
-    buffers made once (a copy of theta costs less than a microsecond on small networks).
-    """
-
-    def __init__(self, theta: np.ndarray, optimizer, seeding, network, drawn: list[str]):
-        self.optimizer, self.network = optimizer, network
-        self.pairs = [(live, np.empty_like(live)) for live in (theta, *optimizer.state.values())]
-        self.theta = self.pairs[0][1]
-        self.generators = {name: g for name, g in seeding.generators().items() if name in drawn}
-        self.batchnorm = bool(network.bn_layers)
-
-    def take(self) -> None:
-        for live, copy in self.pairs:
-            np.copyto(copy, live)
-        self.t = self.optimizer.t
-        self.streams = {name: g.bit_generator.state for name, g in self.generators.items()}
-        if self.batchnorm:
-            self.bn = self.network.state()
-
-    def slots(self) -> dict[str, np.ndarray]:
-        return {"t": np.array(self.t), **{name: copy for name, (_, copy) in zip(self.optimizer.state, self.pairs[1:])}}
-
-
-def capture(epoch: int, initial_cost, theta, optimizer, seeding, network, schedule, callbacks,
-            snapshot: Snapshot | None = None) -> dict[str, np.ndarray]:
-    """The state after ``epoch`` whole epochs: the live objects' or, after an interrupt, ``snapshot``'s."""
+def capture(epoch: int, initial_cost, theta, optimizer, seeding, network, schedule, callbacks) -> dict[str, np.ndarray]:
+    """The state after ``epoch`` whole epochs (training stops only between epochs, see ``fit``)."""
     slots = optimizer.state_dict()
     streams = {name: g.bit_generator.state for name, g in seeding.generators().items()}
     bn = network.state()
-    if snapshot is not None:
-        theta, slots, bn = snapshot.theta, snapshot.slots(), (snapshot.bn if snapshot.batchnorm else bn)
-        streams.update(snapshot.streams)
     out = {"epoch": np.array(epoch), "initial_cost": np.array(initial_cost, dtype=float), "theta": theta.copy(),
            **{f"optimizer.{k}": v for k, v in slots.items()},
            **{f"seeding.{name}": np.array(repr(state)) for name, state in streams.items()},

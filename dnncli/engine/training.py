@@ -12,8 +12,11 @@ times the larger of its cost at the initial parameters and 1 (a learning rate of
 the cross-entropy finite but huge: 1e5). A diverged model, or one a callback stops, is frozen: its
 parameters are kept as they were at that epoch, its history ends there, and the other models
 go on (models never mix: a NaN in one stays in its own rows). When every model is frozen the
-loop ends. A callback's ``stop_training`` (Ctrl-C) ends the loop after the current step, as
-``interrupted`` (NumPy's in-place updates are never left half done).
+loop ends. A callback's ``stop_training`` (Ctrl-C) ends the loop after the current epoch (at
+most a few milliseconds on these workloads), as ``interrupted``: the parameters, the optimizer
+and the random streams are then those of a whole epoch, so the run can go on from them
+(``keep_state``). A KeyboardInterrupt raised inside a step (no handler turned the signal into a
+flag) ends it at once: that epoch does not count, and no training state is kept.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 from dnncli.engine.diagnostics import measure_for
 from dnncli.engine.minibatches import batch_slices, shuffled
 from dnncli.engine.network import Network
-from dnncli.engine.resume import Snapshot, capture, restore
+from dnncli.engine.resume import capture, restore
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
 from dnncli.status import Status
 
@@ -216,10 +219,7 @@ def fit(
     first_epoch, previous = 0, None
     if resume is not None:  # the run's initial cost, not the resumed parameters', sets the divergence limit
         first_epoch, initial, previous = restore(resume, theta, optimizer, seeding, network, schedule, callbacks)
-    snapshot = None
-    if keep_state:  # the generators an epoch draws from: the shuffle (mini-batches) and the dropout masks
-        drawn = ["shuffle"] * (batch_size is not None) + ["dropout"] * dropout
-        snapshot = Snapshot(theta, optimizer, seeding, network, drawn)
+    signalled, mid_epoch = bool(callbacks), False  # a callback's stop_training is read once per epoch
     measure = measure_for(network.activation, network.L - 1)
     shares: dict[int, np.ndarray] = {}  # epoch -> (K, L - 1) share of dead / saturated units per hidden layer
     limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
@@ -271,8 +271,6 @@ def fit(
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         try:
             for epoch in range(first_epoch, epochs):
-                if snapshot is not None:  # the state an interrupt during this epoch saves
-                    snapshot.take()
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
                 if lean:
@@ -284,9 +282,6 @@ def fit(
                         Z_epoch[:, k] = cache[-1][0]
                         backward(params, grads, cache, Y_e[:, k])
                         step(theta, dtheta, learning_rate)
-                        for cb in callbacks:
-                            if cb.stop_training:  # Ctrl-C arrived during this step: stop now that it is whole
-                                raise KeyboardInterrupt
                 elif batch_size is None:
                     X_e, Y_e = X, Y
                 elif stacked:
@@ -298,9 +293,6 @@ def fit(
                     Z_epoch[..., k] = cache[-1][0]
                     backward(params, grads, cache, Y_e[..., k])
                     step(theta, dtheta, learning_rate)
-                    for cb in callbacks:
-                        if cb.stop_training:  # Ctrl-C arrived during this step: stop now that it is whole
-                            raise KeyboardInterrupt
                 cost = loss_sum(Z_epoch, None, Y_e) / m + l2
                 if stacked:
                     row = costs[epoch] = np.where(active, cost, np.nan)
@@ -345,7 +337,12 @@ def fit(
                             freeze(k, epoch + 1)
                         if not active.any():
                             break
-        except KeyboardInterrupt:
+                if signalled and any(cb.stop_training for cb in callbacks):  # Ctrl-C: stop, the epoch whole
+                    for k in np.flatnonzero(active):
+                        status[k], message[k] = Status.INTERRUPTED, f"interrupted after epoch {epoch}"
+                    break
+        except KeyboardInterrupt:  # raised inside a step (no signal handler turned it into a flag)
+            mid_epoch = True
             for k in np.flatnonzero(active):
                 status[k], message[k] = Status.INTERRUPTED, f"interrupted during epoch {epoch}"
             costs[epoch] = np.nan  # the interrupted epoch is incomplete
@@ -370,9 +367,8 @@ def fit(
                 state[name] = a
     n = epoch + 1  # the last epoch with a cost (a diverged one included; an interrupted one not)
     training_state = None
-    if keep_state:  # before early stopping puts back its best weights: the state to go on from
-        training_state = capture(epochs_run[0], initial, theta, optimizer, seeding, network, schedule, callbacks,
-                                 snapshot if status[0] == Status.INTERRUPTED else None)
+    if keep_state and not mid_epoch:  # before early stopping puts back its best weights: the state to go on from
+        training_state = capture(epochs_run[0], initial, theta, optimizer, seeding, network, schedule, callbacks)
     for cb in callbacks:  # e.g. early stopping puts back each model's best parameters
         if hasattr(cb, "on_train_end"):
             cb.on_train_end(theta, state)

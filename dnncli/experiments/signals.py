@@ -2,7 +2,7 @@
 
 The engine keeps no process policy: this module turns SIGINT (Ctrl-C) and SIGTERM (what
 ``timeout``, ``docker stop`` and Slurm send) into a :class:`StopOnSignal` callback whose
-``stop_training`` the training loop reads after each whole optimizer step. While a command
+``stop_training`` the training loop reads after each whole epoch. While a command
 waits on worker processes instead, the first signal raises :class:`Interrupted` at once, so
 the workers can be stopped. A second signal during the final writes changes nothing: the
 writes finish and the status says ``interrupted``. Exit codes: 130 for SIGINT, 143 for SIGTERM.

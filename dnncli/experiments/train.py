@@ -44,7 +44,7 @@ def train(config: RunConfig, out: str | Path = "runs", *, command: list[str] | N
 
     Bad input (unknown data file, ...) raises before any directory is made. Once the
     run directory exists, every outcome leaves it with a status in metrics.json. Ctrl-C and
-    SIGTERM stop after the current step; the files are written, status ``interrupted``.
+    SIGTERM stop after the current epoch; the files are written, status ``interrupted``.
     """
     return _train(config, out, command, callbacks, plots)
 
