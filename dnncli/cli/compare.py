@@ -89,7 +89,7 @@ def print_summary(result) -> None:
         console.print(f"learning rates, each arm's own (chosen on a validation split): {rates}", markup=False)
     if s.get("reruns"):
         console.print(f"{s['reruns']} runs were re-run on another worker after theirs died; no result was lost.")
-    console.print(f"compare directory: {result.out_dir}", markup=False)
+    console.print(f"compare directory: {result.out_dir}", markup=False, soft_wrap=True)
 
 
 def notes(summary: dict) -> list[str]:

@@ -65,7 +65,7 @@ def print_result(result, quiet: bool) -> None:
                           f"{fmt(row['min_cost'])}..{fmt(row['max_cost'])}", fmt(row["train_accuracy"]),
                           f"{row['diverged']}/{s['seeds']}" if row["diverged"] else "", mark)
         console.print(table)
-        console.print(f"lr-find directory: {result.out_dir}", markup=False)
+        console.print(f"lr-find directory: {result.out_dir}", markup=False, soft_wrap=True)
     if result.suggested_learning_rate is None:
         print(f"no suggestion: {result.note}", file=sys.stderr)
         return

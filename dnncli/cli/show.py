@@ -34,7 +34,7 @@ def show_command(
             print_summary(shown.compare)
         else:
             s = shown.compare.summary
-            console.print(f"compare {shown.path}: {s['status']}: {s.get('message', '')}", markup=False)
+            console.print(f"compare {shown.path}: {s['status']}: {s.get('message', '')}", markup=False, soft_wrap=True)
     else:
         from dnncli.cli.tune import print_top
 
@@ -73,7 +73,8 @@ def _print_files(shown, console) -> None:
 
     from dnncli.experiments.show import FILES
 
-    table = Table(title=Text(f"files in {shown.path}"), show_header=False, box=None, padding=(0, 2, 0, 0))
+    console.print(f"files in {shown.path}", markup=False, highlight=False, soft_wrap=True)  # a path is never broken
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column(no_wrap=True)
     table.add_column()
     folders = [f for f in shown.files if f.endswith("/")]

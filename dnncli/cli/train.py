@@ -118,4 +118,5 @@ def _print_table(metrics: dict) -> None:
     console = out_console()
     console.print(table)
     resumed = f" (resumed at epoch {metrics['resumed_at_epoch']})" if "resumed_at_epoch" in metrics else ""
-    console.print(f"{metrics['epochs_run']} epochs{resumed} in {metrics['seconds']:.2f} s; run directory: {metrics['run_dir']}")
+    console.print(f"{metrics['epochs_run']} epochs{resumed} in {metrics['seconds']:.2f} s; run directory: {metrics['run_dir']}",
+                  markup=False, soft_wrap=True)  # a path is never broken by a newline

@@ -77,7 +77,7 @@ def print_top(result) -> None:
                       fmt(b.get("train_accuracy")), fmt(b.get("seconds"), 2), style="dim")
     console = out_console()
     console.print(table)
-    console.print(f"tune directory: {result.out_dir}", markup=False)
+    console.print(f"tune directory: {result.out_dir}", markup=False, soft_wrap=True)
     if result.best_config is not None:
         console.print(f"train the best: dnn train {result.best_config}", markup=False)
 
