@@ -36,8 +36,22 @@ Noise = Annotated[float, Field(ge=0, description="standard deviation of the Gaus
 TestSize = Annotated[float, Field(gt=0, lt=1, description="fraction of the examples held out for testing")]
 
 
+class _Classes:
+    """What the class names tell: how many classes, and whether the output is one sigmoid unit."""
+
+    classes: tuple
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def binary(self) -> bool:
+        return self.n_classes == 2
+
+
 @dataclass(frozen=True, eq=False)  # eq=False: arrays make field-wise == ambiguous and unhashable
-class Dataset:
+class Dataset(_Classes):
     """A training set and an optional test set, examples on the last axis."""
 
     name: str
@@ -55,13 +69,6 @@ class Dataset:
     def n_features(self) -> int:
         return self.X_train.shape[0]
 
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
-    def binary(self) -> bool:
-        return self.n_classes == 2
 
     @property
     def has_test(self) -> bool:
@@ -91,7 +98,7 @@ def as_columns(X) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Inputs:
+class Inputs(_Classes):
     """What a trained model expects of new data, saved with its run as ``data.json``.
 
     Enough for ``dnn predict`` to prepare examples exactly as training did: the number (and, for
@@ -106,13 +113,6 @@ class Inputs:
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
 
-    @property
-    def n_classes(self) -> int:
-        return len(self.classes)
-
-    @property
-    def binary(self) -> bool:
-        return self.n_classes == 2
 
     @classmethod
     def of(cls, ds: Dataset) -> "Inputs":

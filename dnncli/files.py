@@ -68,3 +68,15 @@ def _jsonable(obj: object) -> object:
         return obj.tolist()  # type: ignore[attr-defined]
     except AttributeError:
         return str(obj)
+
+
+def decode_text(data: bytes, where: str, kind: str, error: type[DnnError] = DnnError, suffix: str = "",
+                encoding: str = "utf-8") -> str:
+    """A text file's bytes as text; a binary (NUL bytes) or non-UTF-8 file is one ``error`` line
+    naming ``where`` and what it should have been (``kind``: "a YAML config", "a CSV table")."""
+    if b"\x00" in data:
+        raise error(f"{where}: a binary file, not {kind}{suffix}")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise error(f"{where}: not UTF-8 text (byte {exc.start}); is it {kind}?{suffix}") from None

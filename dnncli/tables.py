@@ -20,6 +20,7 @@ import numpy as np
 
 from dnncli import budget
 from dnncli.errors import ConfigError, DataError, choice_hint, short_repr, short_text
+from dnncli.files import decode_text
 
 # Bytes of memory per byte of file while reading: each cell is a str in a list of lists (some
 # 60 bytes for a cell of a few characters, 2 bytes of file at the least: "1,") and then a float.
@@ -102,12 +103,7 @@ def read_table(path: str, key: str) -> Table:
             data = f.read()
     except OSError as exc:
         raise DataError(f"{path}: cannot read it ({exc.strerror or exc}) ({key})") from None
-    if b"\x00" in data:
-        raise DataError(f"{path}: a binary file, not a CSV table ({key})")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start}); is it a CSV table? ({key})") from None
+    text = decode_text(data, str(path), "a CSV table", DataError, f" ({key})", encoding="utf-8-sig")
     reader = csv.reader(io.StringIO(text, newline=""))
     header, header_line, rows, lines = None, 0, [], []
     try:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from dnncli.errors import DnnError, short_text
+from dnncli.files import decode_text
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few hundred bytes; a search space a few kilobytes
 MAX_YAML_NODES = 100_000  # scalars, lists and mappings after every alias is expanded
@@ -103,10 +104,4 @@ def read_yaml(path: str | Path) -> Any:
         raise DnnError(f"config file not found: {path}") from None
     except OSError as exc:
         raise DnnError(f"cannot read config {path}: {exc.strerror}") from None
-    if b"\x00" in data:
-        raise DnnError(f"{path}: a binary file, not a YAML config")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DnnError(f"{path}: not UTF-8 text (byte {exc.start}); is it a YAML config?") from None
-    return load_yaml_text(text, str(path))
+    return load_yaml_text(decode_text(data, str(path), "a YAML config"), str(path))
