@@ -63,8 +63,9 @@ def machine_memory() -> int:
         total = 8 * 2**30
     for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
-            text = open(limit_file, encoding="ascii").read().strip()
-        except OSError:
+            with open(limit_file, encoding="ascii") as f:
+                text = f.read().strip()
+        except (OSError, UnicodeDecodeError):
             continue
         if text.isdigit() and 0 < int(text) < total:
             total = int(text)
