@@ -168,9 +168,8 @@ def test_cli_json_quiet_and_bad_input(tmp_path):
     assert printed["suggested_learning_rate"] == stored["suggested_learning_rate"] is not None
     assert printed["train_command"].endswith(f"--set optimizer.learning_rate={printed['suggested_learning_rate']!r}")
     quiet = runner.invoke(app, [*args, "--quiet", "--name", "lr_quiet"])
-    assert quiet.exit_code == 0 and quiet.stdout.splitlines()[0].startswith("suggested learning rate: ")
-    assert quiet.stdout.splitlines()[-1].startswith("train with: dnn train configs/adam_moons.yaml")
-    assert len(list(tmp_path.glob("*-lr_find-lr_quiet"))) == 1
+    (made,) = tmp_path.glob("*-lr_find-lr_quiet")
+    assert quiet.exit_code == 0 and quiet.stdout == f"{made}\n"  # only the directory, as train, compare and tune
     for bad, key in ((["--min", "0"], "--min"), (["--points", "2"], "--points"), (["--seeds", "0"], "--seeds"),
                      (["--epochs", "0"], "--epochs"), (["--set", "optimizer.name=adamm"], "optimizer.name")):
         refused = runner.invoke(app, ["lr-find", "configs/adam_moons.yaml", *bad, "--out", str(tmp_path / "bad")])

@@ -23,7 +23,7 @@ def lr_find_command(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Run on a Dask cluster: tcp://HOST:PORT (default: local processes)."),
     out: Path = typer.Option(Path("runs"), "--out", help="Folder in which the lr-find directory is created."),
     name: str | None = typer.Option(None, "--name", help="Name the lr-find directory (default: the config's name)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar and no table: only the suggestion."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print only the lr-find directory (as train, compare and tune do; --json gives the suggestion)."),
     as_json: bool = typer.Option(False, "--json", help='Print {"suggested_learning_rate": ..., ...} on stdout.'),
 ) -> None:
     """Suggest a learning rate: train a fresh model per rate and seed for a short budget, in one stacked pass."""
@@ -50,22 +50,26 @@ def lr_find_command(
 
 def print_result(result, quiet: bool) -> None:
     console = out_console()
-    if not quiet:
-        from rich import box
-        from rich.table import Table
+    if quiet:  # for scripts: the directory only (lr_find.json holds the suggestion)
+        print(result.out_dir)
+        if result.suggested_learning_rate is None:
+            print(f"no suggestion: {result.note}", file=sys.stderr)
+        return
+    from rich import box
+    from rich.table import Table
 
-        s = result.settings
-        table = Table(title=f"lr-find: {s['epochs']} epochs, {s['seeds']} seeds per rate", box=box.SIMPLE_HEAD,
-                      show_edge=False, pad_edge=False, collapse_padding=True)
-        for column in ("lr", "mean cost", "smoothed", "min..max", "train acc", "diverged", ""):
-            table.add_column(column, justify="right" if column else "left", no_wrap=True)
-        for row in result.table:
-            mark = "◀ suggested" if row["lr"] == result.suggested_learning_rate else ("valley" if row["in_valley"] else "")
-            table.add_row(f"{row['lr']:.3g}", fmt(row["mean_cost"]), fmt(row["smoothed_cost"]),
-                          f"{fmt(row['min_cost'])}..{fmt(row['max_cost'])}", fmt(row["train_accuracy"]),
-                          f"{row['diverged']}/{s['seeds']}" if row["diverged"] else "", mark)
-        console.print(table)
-        console.print(f"lr-find directory: {result.out_dir}", markup=False, soft_wrap=True)
+    s = result.settings
+    table = Table(title=f"lr-find: {s['epochs']} epochs, {s['seeds']} seeds per rate", box=box.SIMPLE_HEAD,
+                  show_edge=False, pad_edge=False, collapse_padding=True)
+    for column in ("lr", "mean cost", "smoothed", "min..max", "train acc", "diverged", ""):
+        table.add_column(column, justify="right" if column else "left", no_wrap=True)
+    for row in result.table:
+        mark = "◀ suggested" if row["lr"] == result.suggested_learning_rate else ("valley" if row["in_valley"] else "")
+        table.add_row(f"{row['lr']:.3g}", fmt(row["mean_cost"]), fmt(row["smoothed_cost"]),
+                      f"{fmt(row['min_cost'])}..{fmt(row['max_cost'])}", fmt(row["train_accuracy"]),
+                      f"{row['diverged']}/{s['seeds']}" if row["diverged"] else "", mark)
+    console.print(table)
+    console.print(f"lr-find directory: {result.out_dir}", markup=False, soft_wrap=True)
     if result.suggested_learning_rate is None:
         print(f"no suggestion: {result.note}", file=sys.stderr)
         return

@@ -37,6 +37,11 @@ FILES = {  # what each file of a directory is, for the listing
     "tune.yaml": "the base config and its search space", "trials.csv": "every trial: values, metrics, status",
     "best.yaml": "the best trial's config: `dnn train` it", "study.journal": "Optuna's study (for --resume)",
     "study.db": "Optuna's study (dnncli 0.1)", "search.png": "the metric against each searched value",
+    "data.json": "features, classes and standardization (for dnn predict)",
+    "state.npz": "the training state: `dnn train --resume` goes on from it",
+    "lr.png": "validation accuracy per learning rate (--tune-lr)",
+    "lr_find.csv": "final cost and accuracy per rate and seed", "lr_find.json": "the suggestion and its rule",
+    "lr_find.png": "cost against the learning rate",
 }
 
 
