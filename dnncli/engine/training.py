@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnncli.engine.diagnostics import measure_for
-from dnncli.engine.minibatches import batch_slices, shuffled
+from dnncli.engine.minibatches import batch_slices
 from dnncli.engine.network import Network
 from dnncli.engine.resume import capture, restore
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
@@ -219,7 +219,7 @@ def fit(
     first_epoch, previous = 0, None
     if resume is not None:  # the run's initial cost, not the resumed parameters', sets the divergence limit
         first_epoch, initial, previous = restore(resume, theta, optimizer, seeding, network, schedule, callbacks)
-    signalled, mid_epoch = bool(callbacks), False  # a callback's stop_training is read once per epoch
+    mid_epoch = False  # a KeyboardInterrupt inside a step (a callback's stop_training is read once per epoch)
     measure = measure_for(network.activation, network.L - 1)
     shares: dict[int, np.ndarray] = {}  # epoch -> (K, L - 1) share of dead / saturated units per hidden layer
     limit = DIVERGENCE_FACTOR * np.where(np.isfinite(initial), np.maximum(initial, 1.0), np.inf)
@@ -258,8 +258,8 @@ def fit(
     gather = _Gather(X, Y, K) if stacked and batch_size is not None else None
     # One model in mini-batches: each batch is gathered straight into the network's input buffer
     # [X; 1] ("gather" in docs/speed.md): no shuffled copy of X, no copy in the forward pass.
-    lean = not stacked and batch_size is not None and X.ndim == 2
-    batches = [(k, network.workspace(theta.shape[:-1], (X.shape[0], len(range(m)[k]))).A[0]) for k in slices] if lean else []
+    lean = not stacked and batch_size is not None
+    batches = [(k, network.workspace(theta.shape[:-1], X.shape[:-1] + (len(range(m)[k]),)).A[0]) for k in slices] if lean else []
     Z_epoch = np.empty(np.broadcast_shapes(theta.shape[:-1], X.shape[:-2]) + (network.sizes[-1], m))
     # The hot loop: bound methods looked up once (attribute look-ups are a visible share of
     # a step on mini-batches of 64).
@@ -273,26 +273,22 @@ def fit(
             for epoch in range(first_epoch, epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
-                if lean:
+                if lean:  # one model in mini-batches
                     order = seeding.shuffle_rng(epoch).permutation(m)
                     Y_e = Y.take(order, -1)
                     for k, X_b in batches:
                         X.take(order[k], -1, X_b, "clip")  # positional: a quarter of np.take(..., out=)'s cost
                         A, cache = forward(params, X_b, seeding.dropout_rng() if dropout else None, True)
-                        Z_epoch[:, k] = cache[-1][0]
-                        backward(params, grads, cache, Y_e[:, k])
+                        Z_epoch[..., k] = cache[-1][0]
+                        backward(params, grads, cache, Y_e[..., k])
                         step(theta, dtheta, learning_rate)
-                elif batch_size is None:
-                    X_e, Y_e = X, Y
-                elif stacked:
-                    X_e, Y_e = gather(seeding.permutations(epoch, m))
-                else:
-                    X_e, Y_e = shuffled(X, Y, seeding.shuffle_rng(epoch))
-                for k in () if lean else slices:
-                    A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, training=True)
-                    Z_epoch[..., k] = cache[-1][0]
-                    backward(params, grads, cache, Y_e[..., k])
-                    step(theta, dtheta, learning_rate)
+                else:  # full batch, or a stack (each member's own order, gathered together)
+                    X_e, Y_e = (X, Y) if batch_size is None else gather(seeding.permutations(epoch, m))
+                    for k in slices:
+                        A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, True)
+                        Z_epoch[..., k] = cache[-1][0]
+                        backward(params, grads, cache, Y_e[..., k])
+                        step(theta, dtheta, learning_rate)
                 cost = loss_sum(Z_epoch, None, Y_e) / m + l2
                 if stacked:
                     row = costs[epoch] = np.where(active, cost, np.nan)
@@ -337,7 +333,7 @@ def fit(
                             freeze(k, epoch + 1)
                         if not active.any():
                             break
-                if signalled and any(cb.stop_training for cb in callbacks):  # Ctrl-C: stop, the epoch whole
+                if any(cb.stop_training for cb in callbacks):  # Ctrl-C: stop now that the epoch is whole
                     for k in np.flatnonzero(active):
                         status[k], message[k] = Status.INTERRUPTED, f"interrupted after epoch {epoch}"
                     break
