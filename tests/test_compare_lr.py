@@ -3,7 +3,6 @@
 import json
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 
 from dnncli.errors import ConfigError
@@ -45,7 +44,8 @@ def test_the_choice_ignores_diverged_candidates_and_breaks_ties_by_validation_co
 
 def test_the_default_grid_is_centred_on_each_optimizers_own_rate():
     assert lr_tuning.default_rate("adagrad") == 0.01 and lr_tuning.default_rate("rmsprop") == 0.001
-    assert np.allclose(lr_tuning.grid(1e-4, 1e0, 5), [1e-4, 1e-3, 1e-2, 1e-1, 1])
+    assert lr_tuning.log_rates(1e-4, 1e0, 5) == [1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+    assert lr_tuning.log_rates(7e-6, 7e-2, 8)[-1] == 0.07  # rounded: the printed rate is the rate trained
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -81,12 +81,21 @@ def grid(min_lr: float, max_lr: float, points: int) -> list[float]:
         raise ConfigError("--max", max_lr, f"a rate above --min ({min_lr:g})")
     if isinstance(points, bool) or not isinstance(points, int) or not 3 <= points <= 1000:
         raise ConfigError("--points", points, "an integer from 3 to 1000 (3 are needed to smooth)")
-    exact = np.geomspace(min_lr, max_lr, points)
+    rates = log_rates(min_lr, max_lr, points)
+    if len(set(rates)) < points:  # pragma: no cover
+        raise ConfigError("--points", points, "fewer points: the rates are not distinct")
+    return rates
+
+
+def log_rates(low: float, high: float, points: int) -> list[float]:
+    """``points`` log-spaced rates from ``low`` to ``high`` (one point: their geometric mean), each
+    with as few significant digits (3 or more) as keep them distinct: the printed rate is the rate trained."""
+    exact = np.geomspace(low, high, points) if points > 1 else np.array([math.sqrt(low * high)])
     for digits in range(3, 18):
         rates = [float(f"{r:.{digits}g}") for r in exact]
         if len(set(rates)) == points:
             return rates
-    raise ConfigError("--points", points, "fewer points: the rates are not distinct")  # pragma: no cover
+    return [float(r) for r in exact]
 
 
 def population(base: RunConfig, rates: list[float], seeds: int, epochs: int) -> list[RunConfig]:

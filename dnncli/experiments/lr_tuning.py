@@ -24,13 +24,12 @@ import inspect
 import math
 from dataclasses import dataclass, replace
 
-import numpy as np
-
 from dnncli import pipeline
-from dnncli.config import validate
+from dnncli.config import RunConfig, validate
 from dnncli.engine.optimizers import OPTIMIZERS
 from dnncli.errors import ConfigError
 from dnncli.experiments.arms import Arm
+from dnncli.experiments.lr_find import log_rates
 from dnncli.status import Status
 from dnncli.validation import Split
 
@@ -70,10 +69,6 @@ def parse_range(text: str | None) -> tuple[float, float] | None:
     return low, high
 
 
-def grid(low: float, high: float, points: int) -> list[float]:
-    return [float(v) for v in np.geomspace(low, high, points)] if points > 1 else [float(math.sqrt(low * high))]
-
-
 def tune_learning_rates(arms: list[Arm], points: int, lr_range: tuple[float, float] | None, *, pool=None,
                         stack: bool = True, callbacks=()) -> dict[str, LrChoice]:
     """Each arm's chosen rate (see the module docstring), from one batch of populations."""
@@ -83,10 +78,9 @@ def tune_learning_rates(arms: list[Arm], points: int, lr_range: tuple[float, flo
     for arm in arms:
         own = default_rate(arm.config.optimizer.name)
         low, high = lr_range or (own / 10**DECADES, own * 10**DECADES)
-        rates = grid(low, high, points)
+        rates = log_rates(low, high, points)
         plans.append((arm, low, high, rates))
-        base = arm.config.to_dict()
-        configs += [validate({**base, "optimizer": {**base["optimizer"], "learning_rate": lr}}) for lr in rates]
+        configs += [with_rate(arm.config, lr) for lr in rates]
     results = pipeline.run_configs(configs, pool=pool, stack=stack, validation=Split(VALIDATION, 0), callbacks=callbacks)
     choices, at = {}, 0
     for arm, low, high, rates in plans:
@@ -97,6 +91,11 @@ def tune_learning_rates(arms: list[Arm], points: int, lr_range: tuple[float, flo
         best = min(good, key=lambda row: (-row["val_accuracy"], _or_inf(row["val_cost"]), row["learning_rate"]), default=None)
         choices[arm.name] = LrChoice(arm.name, None if best is None else best["learning_rate"], low, high, table)
     return choices
+
+
+def with_rate(config: RunConfig, learning_rate: float) -> RunConfig:
+    d = config.to_dict()
+    return validate({**d, "optimizer": {**d["optimizer"], "learning_rate": learning_rate}})
 
 
 def _or_inf(value: float | None) -> float:
@@ -111,9 +110,7 @@ def with_rates(arms: list[Arm], choices: dict[str, LrChoice]) -> list[Arm]:
         if lr is None:
             out.append(arm)
             continue
-        base = arm.config.to_dict()
-        config = validate({**base, "optimizer": {**base["optimizer"], "learning_rate": lr}})
-        out.append(replace(arm, config=config, changes=(*arm.changes, f"optimizer.learning_rate={lr:.3g} (tuned)")))
+        out.append(replace(arm, config=with_rate(arm.config, lr), changes=(*arm.changes, f"optimizer.learning_rate={lr:.3g} (tuned)")))
     return out
 
 
