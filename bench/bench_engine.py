@@ -13,9 +13,8 @@ Contenders, all in one process, interleaved (every contender once per round), be
   epoch; numpy seeding: one Generator);
 - hand-tuned: the same math written out for this one network (same initial values, batch
   order and formulas; reaches the same 0.94): the NumPy floor (issue 16);
-- engine, no fit: our forward, backward and step driven by the thinnest loop, so
-  ``ours - engine`` is what ``fit`` itself costs;
-- lean fit sketch: a proposal for fit's K = 1 path (same results), to measure before adopting;
+- program alone: fit's prebuilt ops of every update driven by the thinnest loop, so
+  ``ours - program alone`` is what ``fit`` adds around them (issue 16: nothing measurable);
 - course style: the notebooks' dicts and per-layer loops; ``--sklearn``: MLPClassifier (its
   own init and shuffling, so its accuracy differs).
 Then batch norm against the plain network on configs/(batchnorm_)deep_sigmoid_moons.yaml.
@@ -37,9 +36,9 @@ from sklearn.datasets import make_moons
 
 from dnncli.engine.activations import ReLU, SigmoidOutput
 from dnncli.engine.initializers import He
-from dnncli.engine.minibatches import gather_columns
 from dnncli.engine.network import Network
 from dnncli.engine.optimizers import Adam
+from dnncli.engine.program import EpochProgram
 from dnncli.engine.schedules import Constant
 from dnncli.engine.seeding import CourseSeeding, NumpySeeding
 from dnncli.engine.training import fit
@@ -234,75 +233,25 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
     return float(np.mean((A > 0.5) == Y))
 
 
-def run_engine_only(X, Y, epochs, seeding_class):
-    """Our forward, backward and step on the same batches, driven by the thinnest loop (no fit).
+def run_program_only(X, Y, epochs, seeding_class):
+    """fit's prebuilt ops (:class:`EpochProgram`) driven by the thinnest loop: shuffle, run, nothing else.
 
-    The difference to ``run_ours`` is what ``fit`` itself costs per update (shuffle gathers,
-    Z_epoch copies, loss, attribute look-ups, schedule, interrupt checks).
+    ``ours - program alone`` is what ``fit`` adds per update besides the ops of the update itself
+    (the epoch's loss and divergence check, the gradient norms, the callbacks and the active
+    mask, the evaluations every 100 epochs): issue 16 asks it to be too small to measure.
     """
     seeding = seeding_class(SEED)
     network = Network(LAYERS, ReLU(), SigmoidOutput())
     theta = He()(network.layout, seeding.init_rng())
-    dtheta, m, optimizer = np.zeros_like(theta), X.shape[1], Adam(LR)
+    dtheta, optimizer = np.zeros_like(theta), Adam(LR)
     params, grads = network.layout.split(theta), network.layout.split(dtheta)
     optimizer.init_state(theta)
-    forward, backward, step = network.forward, network.backward, optimizer.step
-    slices = [slice(k, k + BATCH) for k in range(0, m, BATCH)]
-    for e in range(epochs):
-        perm = seeding.shuffle_rng(e).permutation(m)
-        X_e, Y_e = X.take(perm, axis=1), Y.take(perm, axis=1)
-        for k in slices:
-            A, cache = forward(params, X_e[:, k], None, True)
-            backward(params, grads, cache, Y_e[:, k])
-            step(theta, dtheta, LR)
-    return float(np.mean(network.predict(params, X) == Y[0]))
-
-
-def run_lean_fit(X, Y, epochs, seeding_class):
-    """A sketch of what ``fit`` could do on one model (same results as ``fit``, bit for bit).
-
-    Every duty of ``fit`` is kept (schedule, epoch cost from each batch's Z_L, divergence and
-    Ctrl-C checks, evaluation every 100 epochs); what changes is how the batch gets there:
-    - each mini-batch is gathered by ``gather_columns`` (one positional ``take``, a quarter of
-      ``np.take(..., out=...)``'s time) straight into the network's input buffer
-      ``workspace(batch, X_b.shape).A[0]`` (the rows above the ones of [X; 1]), so neither the
-      epoch's shuffled copy of X nor the forward pass's copy of the batch happens;
-    - the labels of the epoch are gathered once (``Y.take(perm)``), sliced per batch;
-    - everything looked up once before the loop (bound methods, buffers, slices, the dropout
-      generator or None), positional arguments, ``[:, k]`` rather than ``[..., k]`` on 2-D data.
-    """
-    seeding = seeding_class(SEED)
-    network = Network(LAYERS, ReLU(), SigmoidOutput())
-    theta = He()(network.layout, seeding.init_rng())
-    optimizer, schedule = Adam(LR), Constant()
-    dtheta, m = np.zeros_like(theta), X.shape[1]
-    params, grads = network.layout.split(theta), network.layout.split(dtheta)
-    optimizer.init_state(theta)
-    forward, backward, step, loss_sum = network.forward, network.backward, optimizer.step, network.output.loss_sum
-    slices = [slice(k, min(k + BATCH, m)) for k in range(0, m, BATCH)]
-    inputs = [network.workspace(theta.shape[:-1], X.shape[:-1] + (k.stop - k.start,)).A[0] for k in slices]
-    batches = list(zip(slices, inputs))
-    Z_epoch, costs, interrupted = np.empty((1, m)), np.full(epochs, np.nan), [False]
-    lr0 = optimizer.learning_rate
+    rate = np.array(LR)
+    program = EpochProgram(network, optimizer, params, grads, X, Y, BATCH, seeding, np.empty((1, X.shape[1])), rate, False)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for epoch in range(epochs):
-            learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
-            perm = seeding.shuffle_rng(epoch).permutation(m)
-            Y_e = Y.take(perm, axis=-1)
-            for k, X_b in batches:
-                gather_columns(X, perm[k], X_b)
-                A, cache = forward(params, X_b, None, True)
-                Z_epoch[:, k] = cache[-1][0]
-                backward(params, grads, cache, Y_e[:, k])
-                step(theta, dtheta, learning_rate)
-                if interrupted[0]:
-                    raise KeyboardInterrupt
-            cost = float(loss_sum(Z_epoch, None, Y_e)) / m
-            costs[epoch] = cost
-            if not math.isfinite(cost):
-                break
-            if (epoch + 1) % 100 == 0:
-                network.predict(params, X)
+            program.shuffle(epoch)
+            program.run()
     return float(np.mean(network.predict(params, X) == Y[0]))
 
 
@@ -366,8 +315,7 @@ def main():
         "ours (numpy seeding)": lambda: run_ours(X, Y, args.epochs, NumpySeeding),
         "hand-tuned (course)": lambda: run_hand_tuned(X, Y, args.epochs, CourseSeeding),
         "hand-tuned (numpy)": lambda: run_hand_tuned(X, Y, args.epochs, NumpySeeding),
-        "engine, no fit (course)": lambda: run_engine_only(X, Y, args.epochs, CourseSeeding),
-        "lean fit sketch (course)": lambda: run_lean_fit(X, Y, args.epochs, CourseSeeding),
+        "program alone (course)": lambda: run_program_only(X, Y, args.epochs, CourseSeeding),
         "course style": lambda: run_course(X, Y, args.epochs),
     }
     if args.sklearn:
@@ -385,9 +333,9 @@ def main():
         if "sklearn MLPClassifier" in best:
             ratios.append(f"sklearn/ours = {best['sklearn MLPClassifier'] / ours:.2f}x")
         print(f"{seeding} seeding: " + ", ".join(ratios))
-    ours, engine, hand = best["ours (course seeding)"], best["engine, no fit (course)"], best["hand-tuned (course)"]
-    print(f"share of the gap to hand-tuned spent in fit (course seeding): "
-          f"{(ours - engine) / max(ours - hand, 1e-12):.0%} ({(ours - engine) / updates * 1e6:.1f} us/update)")
+    ours, alone = best["ours (course seeding)"], best["program alone (course)"]
+    print(f"fit's bookkeeping beyond its ops (course seeding): ours/program alone = {ours / alone:.3f} "
+          f"({(ours - alone) / updates * 1e6:.1f} us/update)")
 
     if args.bn_epochs:
         bn_updates = args.bn_epochs * math.ceil(300 / 64)

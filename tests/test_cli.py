@@ -80,7 +80,10 @@ def test_shell_completion_is_on():
     assert complete("dnn tr") == ["train"]
     assert complete("dnn sc") == ["schema"]
     assert complete("dnn train --print") == ["--print-config"]
-    script = dnn("--show-completion", "bash")
+    # --show-completion detects the shell from the process' parents: run it under bash ("; true"
+    # keeps bash from exec-ing into python), as a user's terminal would
+    script = subprocess.run(["bash", "-c", f"{sys.executable} -m dnncli.cli --show-completion; true"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
     assert script.returncode == 0 and "_dnn_completion" in script.stdout and "_DNN_COMPLETE=complete_bash" in script.stdout
     assert "--install-completion" in dnn("--help").stdout
 

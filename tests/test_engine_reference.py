@@ -11,9 +11,9 @@ from sklearn.datasets import make_moons
 
 from dnncli.engine.activations import ReLU, SigmoidOutput
 from dnncli.engine.initializers import He
-from dnncli.engine.minibatches import gather_columns, minibatches
 from dnncli.engine.network import Layout, Network
 from dnncli.engine.optimizers import Adam, GradientDescent, Momentum
+from dnncli.engine.program import EpochProgram
 from dnncli.engine.schedules import Constant, InverseTime, Staircase
 from dnncli.engine.seeding import CourseSeeding
 from dnncli.engine.training import fit
@@ -116,11 +116,31 @@ def test_adam_epsilon_is_outside_the_square_root():
 # ------------------------------------------------------------------ mini-batches and decay
 
 
+def epoch_batches(X, Y, batch_size, shuffle_rng):
+    """The (X_b, Y_b) mini-batches of fit's epoch 0 (engine/program.py), X_b with its row of ones."""
+
+    class Seeding:  # fit asks a seeding for the epoch's generator
+        def shuffle_rng(self, epoch):
+            return shuffle_rng
+
+        def dropout_rng(self):
+            return None
+
+    network = Network([X.shape[0], 1, 1], ReLU(), SigmoidOutput())
+    theta = network.layout.zeros()
+    params, grads = network.layout.split(theta), network.layout.split(np.zeros_like(theta))
+    program = EpochProgram(network, GradientDescent(), params, grads, X, Y, batch_size, Seeding(),
+                           np.empty((1, X.shape[1])), np.array(0.0), False)
+    Y_e = program.shuffle(0)
+    assert np.all(program.X_ones[-1] == 1.0)  # [X; 1]
+    return [(program.X_ones[:-1, k], Y_e[:, k]) for k in program.slices]
+
+
 def test_minibatches_reference_case():
     rng = np.random.RandomState(1)
     X = rng.randn(12288, 148)
-    Y = rng.randn(1, 148) < 0.5
-    batches = minibatches(X, Y, 64, np.random.RandomState(0))
+    Y = (rng.randn(1, 148) < 0.5).astype(float)
+    batches = epoch_batches(X, Y, 64, np.random.RandomState(0))
     assert [b[0].shape[1] for b in batches] == [64, 64, 20]
     assert [b[1].shape for b in batches] == [(1, 64), (1, 64), (1, 20)]
     np.testing.assert_allclose(batches[0][0][0, 0:3], [0.90085595, -0.7612069, 0.2344157], atol=ATOL)
@@ -135,8 +155,8 @@ def test_minibatches_reference_case():
 def test_minibatches_course_epoch_split():
     """300 / 64 -> 4 x 64 + 1 x 44; no batch size -> one unshuffled batch."""
     X, Y = np.arange(600.0).reshape(2, 300), np.zeros((1, 300))
-    assert [b[0].shape[1] for b in minibatches(X, Y, 64, np.random.RandomState(11))] == [64] * 4 + [44]
-    ((X_b, Y_b),) = minibatches(X, Y, None, None)
+    assert [b[0].shape[1] for b in epoch_batches(X, Y, 64, np.random.RandomState(11))] == [64] * 4 + [44]
+    ((X_b, Y_b),) = epoch_batches(X, Y, None, None)
     np.testing.assert_array_equal(X_b, X)
 
 
@@ -339,15 +359,3 @@ def test_course_moons_accuracy(optimizer, expected):
     assert from_fit == pytest.approx(expected, abs=1e-12)
 
 
-def test_a_batch_gathered_into_the_input_buffer_gives_the_same_pass():
-    """forward(params, X) with X the network's own [X; 1] buffer (filled by gather_columns) == with a copy."""
-    network = Network([2, 5, 2, 1], ReLU(), SigmoidOutput())
-    theta = He()(network.layout, np.random.RandomState(3))
-    params = network.layout.split(theta)
-    X = np.random.RandomState(0).randn(2, 300)
-    perm = np.random.RandomState(1).permutation(300)[:64]
-    expected, _ = network.forward(params, X[:, perm])
-    buffer = network.workspace(theta.shape[:-1], (2, 64)).A[0]
-    assert gather_columns(X, perm, buffer) is buffer
-    A, cache = network.forward(params, buffer)
-    assert np.array_equal(A, expected) and cache.work.ones[0][-1].tolist() == [1.0] * 64

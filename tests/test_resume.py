@@ -227,15 +227,15 @@ def test_a_keyboard_interrupt_inside_a_step_keeps_no_state():
     from dnncli.engine.training import fit
 
     built = build(config("numpy", 20))
-    step, calls = built.optimizer.step, []
+    advance, calls = built.optimizer._advance, []  # the first op of every step (engine/optimizers.py)
 
     def interrupted_step(*args):
         calls.append(1)
         if len(calls) == 23:  # the 3rd step of epoch 4 (68 examples in batches of 16: 5 steps per epoch)
             raise KeyboardInterrupt
-        step(*args)
+        advance(*args)
 
-    built.optimizer.step = interrupted_step
+    built.optimizer._advance = interrupted_step
     data = built.dataset
     result = fit(built.network, built.theta, data.X_train, data.Y_train, optimizer=built.optimizer,
                  schedule=built.schedule, epochs=20, batch_size=16, seeding=built.seeding, keep_state=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dnncli.engine.ops import Op, maximum_into, run
 from dnncli.registry import Registry
 
 ACTIVATIONS: Registry[type] = Registry("activations")
@@ -19,14 +20,25 @@ ZERO.flags.writeable = ONE.flags.writeable = False
 
 
 class Activation:
-    """Protocol: ``forward(Z, out=None) -> A`` (into ``out`` when given) and
-    ``backward(dA, Z, A) -> dZ`` (may overwrite dA)."""
+    """Protocol: ``forward_ops(Z, A)`` computes A = g(Z) into ``A``; ``backward_ops(dA, Z, A, tmp)``
+    turns dA into dZ = dA * g'(Z) in place (``tmp``: a scratch array shaped like dA). Both
+    return ops (:mod:`dnncli.engine.ops`); ``forward`` and ``backward`` run them once."""
+
+    def forward_ops(self, Z: np.ndarray, A: np.ndarray) -> list[Op]:
+        raise NotImplementedError
+
+    def backward_ops(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray, tmp: np.ndarray) -> list[Op]:
+        raise NotImplementedError
 
     def forward(self, Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        raise NotImplementedError
+        A = np.empty_like(Z) if out is None else out
+        run(self.forward_ops(Z, A))
+        return A
 
     def backward(self, dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """dZ, written over dA."""
+        run(self.backward_ops(dA, Z, A, np.empty_like(dA)))
+        return dA
 
 
 @ACTIVATIONS.register("relu")
@@ -35,13 +47,13 @@ class ReLU(Activation):
 
     has_kink = True  # not differentiable at Z = 0 (gradient checks flag entries there)
 
-    def forward(self, Z, out=None):
-        return np.maximum(Z, ZERO, out=out)
+    def forward_ops(self, Z, A):
+        return [(maximum_into(A), (Z, ZERO))]
 
-    def backward(self, dA, Z, A):
+    def backward_ops(self, dA, Z, A, tmp):
         # 1[Z > 0] as floats is sign(A), A = max(Z, 0) being positive exactly where Z is;
         # a float mask multiplies about 3x faster than the boolean Z > 0 (no casting loop).
-        return np.multiply(dA, np.sign(A), out=dA)
+        return [(np.sign, (A, tmp)), (np.multiply, (dA, tmp, dA))]
 
 
 @ACTIVATIONS.register("leaky_relu")
@@ -53,48 +65,50 @@ class LeakyReLU(Activation):
     def __init__(self, alpha: float = 0.01):
         self.alpha = alpha
 
-    def forward(self, Z, out=None):
-        return into(out, np.where(Z > 0, Z, self.alpha * Z))
+    def forward_ops(self, Z, A):
+        return [(self._forward, (Z, A))]
 
-    def backward(self, dA, Z, A):
-        return np.multiply(dA, np.where(Z > 0, 1.0, self.alpha), out=dA)
+    def backward_ops(self, dA, Z, A, tmp):
+        return [(self._backward, (dA, Z))]
+
+    def _forward(self, Z, A):
+        A[...] = np.where(Z > 0, Z, self.alpha * Z)
+
+    def _backward(self, dA, Z):
+        np.multiply(dA, np.where(Z > 0, 1.0, self.alpha), out=dA)
 
 
 @ACTIVATIONS.register("tanh")
 class Tanh(Activation):
     """A = tanh(Z);  dZ = dA * (1 - A^2)."""
 
-    def forward(self, Z, out=None):
-        return np.tanh(Z, out=out)
+    def forward_ops(self, Z, A):
+        return [(np.tanh, (Z, A))]
 
-    def backward(self, dA, Z, A):
-        return np.multiply(dA, 1.0 - A * A, out=dA)
+    def backward_ops(self, dA, Z, A, tmp):
+        return [(np.multiply, (A, A, tmp)), (np.subtract, (ONE, tmp, tmp)), (np.multiply, (dA, tmp, dA))]
 
 
 @ACTIVATIONS.register("sigmoid")
 class Sigmoid(Activation):
     """A = 1 / (1 + exp(-Z));  dZ = dA * A * (1 - A)."""
 
-    def forward(self, Z, out=None):
-        return sigmoid(Z, out)
+    def forward_ops(self, Z, A):
+        return sigmoid_ops(Z, A)
 
-    def backward(self, dA, Z, A):
-        return np.multiply(dA, A * (1.0 - A), out=dA)
+    def backward_ops(self, dA, Z, A, tmp):
+        return [(np.subtract, (ONE, A, tmp)), (np.multiply, (A, tmp, tmp)), (np.multiply, (dA, tmp, dA))]
+
+
+def sigmoid_ops(Z: np.ndarray, A: np.ndarray) -> list[Op]:
+    """A = 1 / (1 + exp(-Z)), four calls in place."""
+    return [(np.negative, (Z, A)), (np.exp, (A, A)), (np.add, (A, ONE, A)), (np.reciprocal, (A, A))]
 
 
 def sigmoid(Z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    A = np.negative(Z, out=out)
-    np.exp(A, out=A)
-    np.add(A, ONE, A)
-    return np.reciprocal(A, A)
-
-
-def into(out: np.ndarray | None, A: np.ndarray) -> np.ndarray:
-    """``A``, copied into ``out`` when one is given."""
-    if out is None:
-        return A
-    out[...] = A
-    return out
+    A = np.empty_like(Z) if out is None else out
+    run(sigmoid_ops(Z, A))
+    return A
 
 
 class SigmoidOutput:
@@ -107,6 +121,9 @@ class SigmoidOutput:
     """
 
     name = "sigmoid"
+
+    def forward_ops(self, Z, A):
+        return sigmoid_ops(Z, A)
 
     def forward(self, Z):
         return sigmoid(Z)
@@ -138,11 +155,18 @@ class SoftmaxOutput:
 
     name = "softmax"
 
+    def forward_ops(self, Z, A):
+        return [(self._forward, (Z, A))]
+
+    def _forward(self, Z, A):
+        np.subtract(Z, np.max(Z, axis=-2, keepdims=True), A)
+        np.exp(A, out=A)
+        A /= np.sum(A, axis=-2, keepdims=True)
+
     def forward(self, Z):
-        E = Z - np.max(Z, axis=-2, keepdims=True)
-        np.exp(E, out=E)
-        E /= np.sum(E, axis=-2, keepdims=True)
-        return E
+        A = np.empty_like(Z)
+        self._forward(Z, A)
+        return A
 
     def loss_sum(self, Z, A, Y):
         shifted = Z - np.max(Z, axis=-2, keepdims=True)

@@ -15,7 +15,7 @@ of its own. The network scales every gradient sum by 1/m at the end, so dgamma a
 are written here as sums.
 
 Every array is a preallocated buffer (see ``BatchNormBuffers``) and every step one ufunc
-or product with ``out=``; on mini-batches of 64 a step costs per call, not per element.
+or product writing into its last argument (ops, :mod:`dnncli.engine.ops`); on mini-batches of 64 a step costs per call, not per element.
 Tricks, one line each where they are used:
 - a mean over examples is a product with a column of 1/m (1.1 µs against 8.2 for ``np.mean``
   on (20, 64));
@@ -29,6 +29,8 @@ Measured effect of the whole (docs/speed.md): batch norm per update 4.4x the pla
 from __future__ import annotations
 
 import numpy as np
+
+from dnncli.engine.ops import Op
 
 
 class BatchNormBuffers:
@@ -48,7 +50,7 @@ class BatchNormBuffers:
         self.mu, self.var = mu, var
 
 
-def batchnorm_forward(Z, gamma, beta, epsilon, buf: BatchNormBuffers, matmul, mu=None, var=None):
+def batchnorm_forward_ops(Z, gamma, beta, epsilon, buf: BatchNormBuffers, matmul, mu=None, var=None) -> list[Op]:
     """Z <- gamma * Z_hat + beta in place; Z_hat and inv_std stay in ``buf`` for the backward pass.
 
     Training (``mu``, ``var`` None): the batch's statistics, written into ``buf.mu``, ``buf.var``.
@@ -57,32 +59,31 @@ def batchnorm_forward(Z, gamma, beta, epsilon, buf: BatchNormBuffers, matmul, mu
     Z_hat, inv_std = buf.Z_hat, buf.inv_std
     if mu is None:
         mu, var = buf.mu, buf.var
-        matmul(Z, buf.mean_weights, out=mu)         # mu = mean(Z), as Z @ (1/m, ..., 1/m)^T
-        np.subtract(Z, mu, Z_hat)                   # Z - mu
-        np.multiply(Z_hat, Z_hat, buf.tmp)
-        matmul(buf.tmp, buf.mean_weights, out=var)  # var = mean((Z - mu)^2)
+        ops = [(matmul, (Z, buf.mean_weights, mu)),       # mu = mean(Z), as Z @ (1/m, ..., 1/m)^T
+               (np.subtract, (Z, mu, Z_hat)),             # Z - mu
+               (np.multiply, (Z_hat, Z_hat, buf.tmp)),
+               (matmul, (buf.tmp, buf.mean_weights, var))]  # var = mean((Z - mu)^2)
     else:
-        np.subtract(Z, mu, Z_hat)
-    np.add(var, epsilon, inv_std)                   # inv_std = 1 / sqrt(var + epsilon)
-    np.sqrt(inv_std, inv_std)
-    np.reciprocal(inv_std, inv_std)
-    np.multiply(Z_hat, inv_std, Z_hat)              # Z_hat = (Z - mu) * inv_std
-    np.multiply(Z_hat, gamma, Z)                    # Z~ = gamma * Z_hat + beta
-    np.add(Z, beta, Z)
+        ops = [(np.subtract, (Z, mu, Z_hat))]
+    return ops + [(np.add, (var, epsilon, inv_std)),      # inv_std = 1 / sqrt(var + epsilon)
+                  (np.sqrt, (inv_std, inv_std)),
+                  (np.reciprocal, (inv_std, inv_std)),
+                  (np.multiply, (Z_hat, inv_std, Z_hat)),  # Z_hat = (Z - mu) * inv_std
+                  (np.multiply, (Z_hat, gamma, Z)),        # Z~ = gamma * Z_hat + beta
+                  (np.add, (Z, beta, Z))]
 
 
-def batchnorm_backward(dZ, gamma, dgamma, dbeta, inv_m, buf: BatchNormBuffers, matmul):
+def batchnorm_backward_ops(dZ, gamma, dgamma, dbeta, inv_m, buf: BatchNormBuffers, matmul) -> list[Op]:
     """dZ~ -> dZ in place; writes the sums m dgamma and m dbeta into the ``dgamma``, ``dbeta`` views."""
     Z_hat, tmp, s, q, qg, qb = buf.Z_hat, buf.tmp, buf.s, buf.q, buf.qg, buf.qb
-    np.multiply(dZ, Z_hat, tmp)
-    matmul(tmp, buf.ones, out=dgamma)               # m dgamma = sum(dZ~ Z_hat)
-    matmul(dZ, buf.ones, out=dbeta)                 # m dbeta = sum(dZ~)
-    np.multiply(gamma, buf.inv_std, s)              # s = gamma inv_std, q = s / m: small arrays
-    np.multiply(s, inv_m, q)
-    np.multiply(q, dgamma, qg)
-    np.multiply(q, dbeta, qb)
-    np.multiply(dZ, s, dZ)                          # dZ = s dZ~ - Z_hat (s dgamma) - s dbeta
-    np.multiply(Z_hat, qg, tmp)
-    np.subtract(dZ, tmp, dZ)
-    np.subtract(dZ, qb, dZ)
-    return dZ
+    return [(np.multiply, (dZ, Z_hat, tmp)),
+            (matmul, (tmp, buf.ones, dgamma)),            # m dgamma = sum(dZ~ Z_hat)
+            (matmul, (dZ, buf.ones, dbeta)),              # m dbeta = sum(dZ~)
+            (np.multiply, (gamma, buf.inv_std, s)),       # s = gamma inv_std, q = s / m: small arrays
+            (np.multiply, (s, inv_m, q)),
+            (np.multiply, (q, dgamma, qg)),
+            (np.multiply, (q, dbeta, qb)),
+            (np.multiply, (dZ, s, dZ)),                   # dZ = s dZ~ - Z_hat (s dgamma) - s dbeta
+            (np.multiply, (Z_hat, qg, tmp)),
+            (np.subtract, (dZ, tmp, dZ)),
+            (np.subtract, (dZ, qb, dZ))]

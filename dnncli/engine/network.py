@@ -43,7 +43,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnncli.engine.activations import Activation
-from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward, batchnorm_forward
+from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward_ops, batchnorm_forward_ops
+from dnncli.engine.ops import Op, run
 from dnncli.engine.stack import per_model
 
 
@@ -175,12 +176,14 @@ class Layout:
 
 
 class Cache(list):
-    """``cache[l] = (Z_l, A_l, D_l)`` for l = 1..L and ``cache[0] = (None, X, None)``.
+    """``cache[l] = (Z_l, A_l, D_l)`` for l = 1..L and ``cache[0] = (None, [X; 1], None)``.
 
-    ``work`` is the :class:`Workspace` whose buffers hold the Z_l and A_l of hidden layers.
+    ``work`` is the :class:`Workspace` whose buffers hold the Z_l and A_l of hidden layers;
+    ``ones[l]`` is [A_l; 1], the input of layer l + 1.
     """
 
     work: Workspace
+    ones: list
     bn: dict  # l -> BatchNormBuffers (Z_hat_l, inv_std_l, ...) for batch-normalized layers
 
 
@@ -190,7 +193,9 @@ class Workspace:
     ``ones[l]`` is [A_l; 1] (its last row ones) and ``A[l]`` the view of its first n_l rows,
     for l = 0..L-1; ``Z[l]`` holds Z_l for l = 1..L-1;
     ``dA_ones[l]`` receives [W_{l+1} | b_{l+1}]^T @ dZ_{l+1}, whose first n_l rows ``dA[l]``
-    are dA_l, for l = 1..L-1; ``inv_m`` is 1/m.
+    are dA_l, for l = 1..L-1; ``inv_m`` is 1/m. ``Z_L``, ``A_L``, ``dZ_L`` are the output
+    layer's; ``tmp[l]``, ``pre[l]`` (A_l before dropout), ``D[l]`` (its mask) and ``l2[l]``
+    (lambd/m W_l) are scratch of the passes.
     Batch norm: ``bn[l]`` holds layer l's :class:`BatchNormBuffers`, and ``stats`` the batch
     mean and variance of every such layer, stacked as (2, ..., sum n_l, 1) (rows ``bn_rows[l]``).
     """
@@ -207,6 +212,12 @@ class Workspace:
         self.dA_ones = [None] + [np.empty(batch + (n + 1, m)) for n in sizes[1:L]]
         self.dA = [None] + [dA_ones[..., :-1, :] for dA_ones in self.dA_ones[1:]]
         self.inv_m = np.array(1.0 / m)  # 1/m as a 0-d array, which a ufunc takes faster than a float
+        n_out = sizes[L]
+        self.Z_L, self.A_L, self.dZ_L = (np.empty(batch + (n_out, m)) for _ in range(3))
+        self.tmp = [None] + [np.empty(batch + (n, m)) for n in sizes[1:L]]  # scratch of g'(Z_l)
+        self.pre = [None] + [np.empty(batch + (n, m)) for n in sizes[1:L]]  # A_l before dropout
+        self.D = [None] + [np.empty(batch + (n, m), dtype=bool) for n in sizes[1:L]]  # dropout masks
+        self.l2 = [None] + [np.empty(batch + (sizes[l], sizes[l - 1])) for l in range(1, L + 1)]  # lambd/m W_l
         layers = [l for l in range(1, L) if batchnorm and batchnorm[l]]
         self.bn_rows, rows = {}, 0
         for l in layers:
@@ -252,45 +263,68 @@ class Network:
 
         The hidden layers' Z_l and A_l live in buffers this network reuses: they stay valid
         until its next forward pass on the same shapes (A_L and Z_L are always new arrays),
-        so one Network object serves one thread at a time. ``X`` may be the input buffer
-        ``workspace(batch, X.shape).A[0]`` itself (the rows above [X; 1]'s ones), filled by the
-        caller: then no copy is made.
+        so one Network object serves one thread at a time.
         """
-        Wb, L, g = params.Wb, self.L, self.activation.forward
-        matmul = matmul_for(Wb[1], X)
-        dropout = self.keep_prob is not None and dropout_rng is not None
-        work = self.workspace(Wb[1].shape[:-2], X.shape)
-        if X is not work.A[0]:  # a caller may gather the batch straight into it: X.take(idx, -1, buf, "clip")
-            work.A[0][...] = X  # [X; 1]
-        cache = Cache([(None, X, None)])
-        cache.bn = {}
+        work = self.workspace(params.Wb[1].shape[:-2], X.shape)
+        draws = None if dropout_rng is None else (lambda: dropout_rng)
+        ops, cache = self.forward_ops(params, work.ones[0], work, training=training, dropout=draws)
+        work.A[0][...] = X  # [X; 1]
+        run(ops)
+        Z_L, A_L, _ = cache[-1]
+        cache[-1] = (Z_L.copy(), A_L.copy(), None)
+        return cache[-1][1], cache
+
+    def forward_ops(self, params: Tensors, X_ones: np.ndarray, work: Workspace, *, training: bool,
+                    dropout=None, Z_out: np.ndarray | None = None) -> tuple[list[Op], Cache]:
+        """The ops of a forward pass (:mod:`dnncli.engine.ops`) from ``X_ones`` = [X; 1], and its cache.
+
+        Z_l = [W_l | b_l] @ [A_{l-1}; 1]; batch norm (``training``: the batch's statistics, and
+        the running averages updated); A_l = g(Z_l); inverted dropout when ``dropout`` is given,
+        a function returning the generator of this pass' masks (called once per pass, before the
+        first draw). Z_L goes into ``Z_out`` when given (or into a buffer, then copied there).
+        """
+        Wb, L, g, matmul = params.Wb, self.L, self.activation, matmul_for(params.Wb[1], X_ones)
+        cache = Cache([(None, X_ones, None)])
+        cache.work, cache.bn, cache.ones = work, {}, [X_ones] + work.ones[1:]
+        ops: list[Op] = []
+        if dropout is not None and self.keep_prob is not None:  # every hidden layer's mask, in layer order
+            ops.append((self._draw_masks, (dropout, work.D[1:L])))
+        else:
+            dropout = None
         for l in range(1, L):  # hidden layers
             Z, A = work.Z[l], work.A[l]
-            matmul(Wb[l], work.ones[l - 1], out=Z)
+            ops.append((matmul, (Wb[l], cache.ones[l - 1], Z)))
             if self.layout.batchnorm[l]:
                 bn = cache.bn[l] = work.bn[l]
                 mu, var = (None, None) if training else self.running[l]
-                batchnorm_forward(Z, params.gamma[l], params.beta[l], self.bn_epsilon, bn, matmul, mu, var)
-            g(Z, out=A)
-            D = None
-            if dropout:
-                keep = self.keep_prob[l - 1]
-                D = dropout_rng.random(A.shape) < keep
-                A *= D
-                A /= keep
-            cache.append((Z, A, D))
-        Z = matmul(Wb[L], work.ones[L - 1])  # output layer
-        A = self.output.forward(Z)
-        cache.append((Z, A, None))
-        cache.work = work
+                ops += batchnorm_forward_ops(Z, params.gamma[l], params.beta[l], self.bn_epsilon, bn, matmul, mu, var)
+            if dropout is None:
+                ops += g.forward_ops(Z, A)
+                cache.append((Z, A, None))
+            else:  # A_l = g(Z_l) * D_l / keep_prob_l; g(Z_l) is kept for g'
+                D, keep = work.D[l], self.keep_prob[l - 1]
+                ops += g.forward_ops(Z, work.pre[l]) + [(np.multiply, (work.pre[l], D, A)), (np.divide, (A, keep, A))]
+                cache.append((Z, A, D))
+        Z = Z_out if Z_out is not None and Z_out.flags.c_contiguous else work.Z_L
+        ops.append((matmul, (Wb[L], cache.ones[L - 1], Z)))  # output layer
+        if Z_out is not None and Z is not Z_out:
+            ops.append((np.copyto, (Z_out, Z)))
+        ops += self.output.forward_ops(Z, work.A_L)
+        cache.append((Z, work.A_L, None))
         if training and self.bn_layers:
             # running = momentum * running + (1 - momentum) * batch value, every layer's mean and
             # var in three calls (they sit in one array, as the batch statistics do).
             running = self._running_stats(work.stats.shape)
-            running *= self.bn_momentum
-            np.multiply(work.stats, 1 - self.bn_momentum, work.stats_tmp)
-            running += work.stats_tmp
-        return A, cache
+            ops += [(np.multiply, (running, self.bn_momentum, running)),
+                    (np.multiply, (work.stats, 1 - self.bn_momentum, work.stats_tmp)),
+                    (np.add, (running, work.stats_tmp, running))]
+        return ops, cache
+
+    def _draw_masks(self, dropout, masks: list[np.ndarray]) -> None:
+        """D_l = (U < keep_prob_l), U uniform [0, 1), for l = 1..L-1 from the pass' generator."""
+        rng = dropout()
+        for D, keep in zip(masks, self.keep_prob):
+            np.less(rng.random(D.shape), keep, D)
 
     def _running_stats(self, shape: tuple[int, ...]) -> np.ndarray:
         """All running means and variances as one array of ``shape`` (as ``Workspace.stats``).
@@ -354,7 +388,11 @@ class Network:
 
     # -- backward --------------------------------------------------------------
     def backward(self, params: Tensors, grads: Tensors, cache: Cache, Y: np.ndarray) -> None:
-        """Write dW_l, db_l (averaged over the m examples) into the ``grads`` views.
+        """Write dW_l, db_l (averaged over the m examples) into the ``grads`` views."""
+        run(self.backward_ops(params, grads, cache, Y))
+
+    def backward_ops(self, params: Tensors, grads: Tensors, cache: Cache, Y: np.ndarray) -> list[Op]:
+        """The ops of the backward pass after the forward pass of ``cache``.
 
         dZ_L = A_L - Y; dW_l = 1/m dZ_l @ A_{l-1}^T (+ lambd/m W_l); db_l = 1/m sum over examples
         of dZ_l; dA_{l-1} = W_l^T @ dZ_l (masked as in the forward pass); dZ_{l-1} = g'(dA_{l-1}).
@@ -362,33 +400,34 @@ class Network:
         dZ_L): with zeros init the sum of the +-0.5 errors is then exactly 0, and the cost stays
         exactly log 2 as published.
         """
-        m = Y.shape[-1]
         WbT, dWbT, g, work = params.WbT, grads.WbT, self.activation, cache.work
-        dZ = cache[-1][1] - Y
+        dZ = work.dZ_L
+        ops: list[Op] = [(np.subtract, (cache[-1][1], Y, dZ))]
         matmul = matmul_for(dWbT[1], dZ)
         two_d = matmul is np.dot  # then .T transposes, at half the cost of .swapaxes(-1, -2)
         for l in range(self.L, 0, -1):
-            dZ_T = dZ.T if two_d else dZ.swapaxes(-1, -2)
-            matmul(work.ones[l - 1], dZ_T, out=dWbT[l])  # m * [dW_l | db_l]^T
+            ops.append((matmul, (cache.ones[l - 1], dZ.T if two_d else dZ.swapaxes(-1, -2), dWbT[l])))  # m [dW_l | db_l]^T
             if l > 1:
                 # [W_l | b_l]^T @ dZ_l has dA_{l-1} in its first rows (the last belongs to the ones).
-                matmul(WbT[l], dZ, out=work.dA_ones[l - 1])
+                ops.append((matmul, (WbT[l], dZ, work.dA_ones[l - 1])))
                 dA = work.dA[l - 1]
                 Z_prev, A_prev, D_prev = cache[l - 1]
                 if D_prev is not None:
-                    dA *= D_prev
-                    dA /= self.keep_prob[l - 2]
-                    A_prev = g.forward(Z_prev)  # g' needs the activation before dropout (tanh: 1 - A^2)
-                dZ = g.backward(dA, Z_prev, A_prev)
+                    ops += [(np.multiply, (dA, D_prev, dA)), (np.divide, (dA, self.keep_prob[l - 2], dA))]
+                    A_prev = work.pre[l - 1]  # g' needs the activation before dropout (tanh: 1 - A^2)
+                ops += g.backward_ops(dA, Z_prev, A_prev, work.tmp[l - 1])
+                dZ = dA
                 if l - 1 in cache.bn:  # dZ~ -> dZ, and m dgamma, m dbeta (engine/batchnorm.py)
-                    dZ = batchnorm_backward(dZ, params.gamma[l - 1], grads.gamma[l - 1], grads.beta[l - 1],
-                                            work.inv_m, cache.bn[l - 1], matmul)
+                    ops += batchnorm_backward_ops(dZ, params.gamma[l - 1], grads.gamma[l - 1], grads.beta[l - 1],
+                                                  work.inv_m, cache.bn[l - 1], matmul)
         for l in self.bn_layers:
-            grads.b[l][...] = 0.0  # b_l is cancelled by the normalization: keep it frozen at 0
-        np.multiply(grads.flat, work.inv_m, out=grads.flat)  # the 1/m of every dW_l and db_l at once
+            ops.append((np.copyto, (grads.b[l], 0.0)))  # b_l is cancelled by the normalization: keep it frozen at 0
+        ops.append((np.multiply, (grads.flat, work.inv_m, grads.flat)))  # the 1/m of every dW_l and db_l at once
         if self.has_l2:
+            lambd_m = self.lambd / Y.shape[-1]
             for l in range(1, self.L + 1):
-                grads.W[l] += (self.lambd / m) * params.W[l]
+                ops += [(np.multiply, (params.W[l], lambd_m, work.l2[l])), (np.add, (grads.W[l], work.l2[l], grads.W[l]))]
+        return ops
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):

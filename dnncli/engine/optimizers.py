@@ -6,9 +6,11 @@ before each update, never reset) and ``step``; a subclass writes only ``update``
 updates are in place, a handful of whole-vector NumPy operations whatever the depth.
 Hyperparameters only appear in arithmetic, so scalars and per-model arrays both work.
 
-Each operation writes into a preallocated vector given as the ufunc's third positional
-argument, ``np.multiply(a, b, out)`` (the same as ``out=out``, but cheaper to pass): on
-the tiny vectors of small networks a step costs per call, not per element. The order of
+A subclass gives its update as ops (:mod:`dnncli.engine.ops`): each operation writes into
+a preallocated vector given as the ufunc's third positional argument, ``np.multiply(a, b,
+out)`` (the same as ``out=out``, but cheaper to pass): on the tiny vectors of small networks
+a step costs per call, not per element. ``fit`` builds a step's ops once and runs them at
+every mini-batch, the learning rate read from an array it fills once per epoch. The order of
 operations is the course's (so results match its code bit for bit), except in Adam, which
 folds its bias corrections into two scalars (equal to rounding).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnncli.constraints import Beta, Epsilon, LearningRate
+from dnncli.engine.ops import Op, run
 from dnncli.engine.stack import reshape_hyperparameters
 from dnncli.registry import Registry
 
@@ -45,14 +48,23 @@ class Optimizer:
         self.t = 0
 
     def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
+        """One update of ``theta`` in place from the gradient ``g``."""
+        run(self.step_ops(theta, g, np.asarray(learning_rate, dtype=np.float64)))
+
+    def step_ops(self, theta: np.ndarray, g: np.ndarray, rate: np.ndarray) -> list[Op]:
+        """The ops of one step: t += 1, then the update; ``rate`` is the learning rate, an array
+        (0-d, or (K, 1) per model) that the caller may change between runs of the ops."""
         if self._tmp is None:
             self.init_state(theta)
         elif self._tmp.shape != theta.shape:
             raise ValueError(f"optimizer state is for shape {self._tmp.shape}, theta has {theta.shape}: call init_state")
-        self.t += 1
-        self.update(theta, g, learning_rate)
+        ops = self.update_ops(theta, g, rate)
+        return [(self._advance, (rate,))] + ops
 
-    def update(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
+    def _advance(self, rate) -> None:
+        self.t += 1
+
+    def update_ops(self, theta: np.ndarray, g: np.ndarray, rate: np.ndarray) -> list[Op]:
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -72,10 +84,9 @@ class Optimizer:
 class GradientDescent(Optimizer):
     """theta = theta - lr * g.  (Mini-batch GD or SGD depending on training.batch_size.)"""
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         tmp = self._tmp
-        np.multiply(g, learning_rate, tmp)
-        np.subtract(theta, tmp, theta)
+        return [(np.multiply, (g, rate, tmp)), (np.subtract, (theta, tmp, theta))]
 
 
 @OPTIMIZERS.register("momentum")
@@ -92,13 +103,13 @@ class Momentum(Optimizer):
         super().__init__(learning_rate)
         self.beta = beta
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         v, tmp, beta = self.state["v"], self._tmp, self.beta
-        np.multiply(v, beta, v)                # v = beta*v + (1-beta)*g
-        np.multiply(g, 1 - beta, tmp)
-        np.add(v, tmp, v)
-        np.multiply(v, learning_rate, tmp)     # theta = theta - lr*v
-        np.subtract(theta, tmp, theta)
+        return [(np.multiply, (v, beta, v)),            # v = beta*v + (1-beta)*g
+                (np.multiply, (g, 1 - beta, tmp)),
+                (np.add, (v, tmp, v)),
+                (np.multiply, (v, rate, tmp)),          # theta = theta - lr*v
+                (np.subtract, (theta, tmp, theta))]
 
 
 @OPTIMIZERS.register("nesterov")
@@ -113,15 +124,15 @@ class Nesterov(Momentum):
         super().init_state(theta)
         self._tmp2 = np.empty_like(theta)
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         v, tmp, tmp2, beta = self.state["v"], self._tmp, self._tmp2, self.beta
-        np.multiply(g, 1 - beta, tmp)          # v = beta*v + (1-beta)*g
-        np.multiply(v, beta, v)
-        np.add(v, tmp, v)
-        np.multiply(v, beta, tmp2)             # beta*v + (1-beta)*g
-        np.add(tmp2, tmp, tmp2)
-        np.multiply(tmp2, learning_rate, tmp2)
-        np.subtract(theta, tmp2, theta)
+        return [(np.multiply, (g, 1 - beta, tmp)),      # v = beta*v + (1-beta)*g
+                (np.multiply, (v, beta, v)),
+                (np.add, (v, tmp, v)),
+                (np.multiply, (v, beta, tmp2)),         # beta*v + (1-beta)*g
+                (np.add, (tmp2, tmp, tmp2)),
+                (np.multiply, (tmp2, rate, tmp2)),
+                (np.subtract, (theta, tmp2, theta))]
 
 
 @OPTIMIZERS.register("adagrad")
@@ -137,20 +148,19 @@ class AdaGrad(Optimizer):
         super().__init__(learning_rate)
         self.epsilon = epsilon
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         s, tmp = self.state["s"], self._tmp
-        np.multiply(g, g, tmp)                 # s = s + g^2
-        np.add(s, tmp, s)
-        adaptive_step(theta, g, s, self.epsilon, learning_rate, tmp)
+        return [(np.multiply, (g, g, tmp)),             # s = s + g^2
+                (np.add, (s, tmp, s))] + adaptive_step_ops(theta, g, s, self.epsilon, rate, tmp)
 
 
-def adaptive_step(theta, g, s, epsilon, learning_rate, tmp) -> None:
+def adaptive_step_ops(theta, g, s, epsilon, rate, tmp) -> list[Op]:
     """theta = theta - lr * g / (sqrt(s) + epsilon), the step AdaGrad and RMSProp share."""
-    np.sqrt(s, tmp)
-    np.add(tmp, epsilon, tmp)
-    np.divide(g, tmp, tmp)
-    np.multiply(tmp, learning_rate, tmp)
-    np.subtract(theta, tmp, theta)
+    return [(np.sqrt, (s, tmp)),
+            (np.add, (tmp, epsilon, tmp)),
+            (np.divide, (g, tmp, tmp)),
+            (np.multiply, (tmp, rate, tmp)),
+            (np.subtract, (theta, tmp, theta))]
 
 
 @OPTIMIZERS.register("rmsprop")
@@ -167,13 +177,12 @@ class RMSProp(Optimizer):
         super().__init__(learning_rate)
         self.beta, self.epsilon = beta, epsilon
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         s, tmp, beta = self.state["s"], self._tmp, self.beta
-        np.multiply(s, beta, s)                # s = beta*s + (1-beta)*g^2
-        np.multiply(g, g, tmp)
-        np.multiply(tmp, 1 - beta, tmp)
-        np.add(s, tmp, s)
-        adaptive_step(theta, g, s, self.epsilon, learning_rate, tmp)
+        return [(np.multiply, (s, beta, s)),            # s = beta*s + (1-beta)*g^2
+                (np.multiply, (g, g, tmp)),
+                (np.multiply, (tmp, 1 - beta, tmp)),
+                (np.add, (s, tmp, s))] + adaptive_step_ops(theta, g, s, self.epsilon, rate, tmp)
 
 
 @OPTIMIZERS.register("adam")
@@ -203,32 +212,34 @@ class Adam(Optimizer):
         self._g_rows = (self._g[0], self._g[1])
         self._betas = np.stack([np.broadcast_to(self.beta1, theta.shape), np.broadcast_to(self.beta2, theta.shape)])
         self._one_minus_betas = 1 - self._betas
+        self._lr_t = self._epsilon_t = None
 
-    def update(self, theta, g, learning_rate):
+    def update_ops(self, theta, g, rate):
         moments, G, (G_v, G_s), tmp = self._slots, self._g, self._g_rows, self._tmp
         v, s = self.state["v"], self.state["s"]
+        shape = np.broadcast_shapes(np.shape(rate), np.shape(self.beta1), np.shape(self.beta2))
+        if self._lr_t is None or self._lr_t.shape != shape:  # written by _advance, each step
+            self._lr_t, self._epsilon_t = np.empty(shape), np.empty(shape)
+        return [(np.copyto, (G_v, g)),                 # (v, s) = (beta1, beta2)*(v, s) + (1-beta1, 1-beta2)*(g, g^2)
+                (np.multiply, (g, g, G_s)),
+                (np.multiply, (moments, self._betas, moments)),
+                (np.multiply, (G, self._one_minus_betas, G)),
+                (np.add, (moments, G, moments)),
+                (np.sqrt, (s, tmp)),                   # theta = theta - lr_t * v / (sqrt(s) + epsilon_t)
+                (np.add, (tmp, self._epsilon_t, tmp)),
+                (np.divide, (v, tmp, tmp)),
+                (np.multiply, (tmp, self._lr_t, tmp)),
+                (np.subtract, (theta, tmp, theta))]
+
+    def _advance(self, rate):
         # The bias corrections folded into two factors per step (Kingma & Ba, section 2):
         # lr * v_hat / (sqrt(s_hat) + epsilon) == lr_t * v / (sqrt(s) + epsilon_t), with
         # lr_t = lr * sqrt(1-beta2^t) / (1-beta1^t) and epsilon_t = epsilon * sqrt(1-beta2^t),
         # two whole-vector operations fewer.
+        self.t += 1
         root = (1 - self.beta2**self.t) ** 0.5
-        lr_t = operand(learning_rate * root / (1 - self.beta1**self.t))
-        epsilon_t = operand(self.epsilon * root)
-        G_v[...] = g                            # (v, s) = (beta1, beta2)*(v, s) + (1-beta1, 1-beta2)*(g, g^2)
-        np.multiply(g, g, G_s)
-        np.multiply(moments, self._betas, moments)
-        np.multiply(G, self._one_minus_betas, G)
-        np.add(moments, G, moments)
-        np.sqrt(s, tmp)                         # theta = theta - lr_t * v / (sqrt(s) + epsilon_t)
-        np.add(tmp, epsilon_t, tmp)
-        np.divide(v, tmp, tmp)
-        np.multiply(tmp, lr_t, tmp)
-        np.subtract(theta, tmp, theta)
-
-
-def operand(x) -> np.ndarray:
-    """``x`` as an array: a ufunc takes a 0-d array about 0.2 µs faster than a Python float."""
-    return np.asarray(x)
+        self._lr_t[...] = rate * root / (1 - self.beta1**self.t)
+        self._epsilon_t[...] = self.epsilon * root
 
 
 class Composite:
@@ -253,9 +264,11 @@ class Composite:
             optimizer.init_state(theta[rows])
 
     def step(self, theta: np.ndarray, g: np.ndarray, learning_rate) -> None:
-        lr = np.broadcast_to(learning_rate, (theta.shape[0], 1))
-        for optimizer, rows in self.parts:
-            optimizer.step(theta[rows], g[rows], lr[rows])
+        run(self.step_ops(theta, g, np.asarray(learning_rate, dtype=np.float64)))
+
+    def step_ops(self, theta: np.ndarray, g: np.ndarray, rate: np.ndarray) -> list[Op]:
+        lr = np.broadcast_to(rate, (theta.shape[0], 1))
+        return [op for optimizer, rows in self.parts for op in optimizer.step_ops(theta[rows], g[rows], lr[rows])]
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Every part's state, its keys prefixed by the part's index (``0.t``, ``0.v``, ``1.t``, ...)."""

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from dnncli.engine.diagnostics import measure_for
-from dnncli.engine.minibatches import batch_slices
 from dnncli.engine.network import Network
+from dnncli.engine.program import EpochProgram
 from dnncli.engine.resume import capture, restore
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
 from dnncli.status import Status
@@ -252,18 +252,11 @@ def fit(
         frozen[k] = theta[k].copy() if stacked else theta.copy()
         frozen_state[k] = {name: (a[k].copy() if stacked else a.copy()) for name, a in network.state().items()}
 
-    # The loss is summed once per epoch, from each batch's Z_L copied into the columns of
-    # Z_epoch (a copy costs a fraction of a loss evaluation on a mini-batch).
-    slices = batch_slices(m, batch_size)
-    gather = _Gather(X, Y, K) if stacked and batch_size is not None else None
-    # One model in mini-batches: each batch is gathered straight into the network's input buffer
-    # [X; 1] ("gather" in docs/speed.md): no shuffled copy of X, no copy in the forward pass.
-    lean = not stacked and batch_size is not None
-    batches = [(k, network.workspace(theta.shape[:-1], X.shape[:-1] + (len(range(m)[k]),)).A[0]) for k in slices] if lean else []
+    # The loss is summed once per epoch, from each batch's Z_L written into the columns of
+    # Z_epoch by the batch's forward pass.
     Z_epoch = np.empty(np.broadcast_shapes(theta.shape[:-1], X.shape[:-2]) + (network.sizes[-1], m))
-    # The hot loop: bound methods looked up once (attribute look-ups are a visible share of
-    # a step on mini-batches of 64).
-    forward, backward, step = network.forward, network.backward, optimizer.step
+    rate = np.zeros((K, 1) if stacked else ())  # the epoch's learning rate, read by the optimizer's ops
+    program = EpochProgram(network, optimizer, params, grads, X, Y, batch_size, seeding, Z_epoch, rate, dropout)
     loss_sum = network.output.loss_sum  # computed from Z_L and Y alone (A_L is not needed)
     limit0 = float(limit[0])
     epoch = first_epoch - 1
@@ -272,23 +265,10 @@ def fit(
         try:
             for epoch in range(first_epoch, epochs):
                 learning_rate = schedule(lr0, seeding.schedule_epoch(epoch))
+                rate[...] = learning_rate
                 l2 = network.l2_cost(params, m) if network.has_l2 else 0.0
-                if lean:  # one model in mini-batches
-                    order = seeding.shuffle_rng(epoch).permutation(m)
-                    Y_e = Y.take(order, -1)
-                    for k, X_b in batches:
-                        X.take(order[k], -1, X_b, "clip")  # positional: a quarter of np.take(..., out=)'s cost
-                        A, cache = forward(params, X_b, seeding.dropout_rng() if dropout else None, True)
-                        Z_epoch[..., k] = cache[-1][0]
-                        backward(params, grads, cache, Y_e[..., k])
-                        step(theta, dtheta, learning_rate)
-                else:  # full batch, or a stack (each member's own order, gathered together)
-                    X_e, Y_e = (X, Y) if batch_size is None else gather(seeding.permutations(epoch, m))
-                    for k in slices:
-                        A, cache = forward(params, X_e[..., k], seeding.dropout_rng() if dropout else None, True)
-                        Z_epoch[..., k] = cache[-1][0]
-                        backward(params, grads, cache, Y_e[..., k])
-                        step(theta, dtheta, learning_rate)
+                Y_e = program.shuffle(epoch)
+                program.run()
                 cost = loss_sum(Z_epoch, None, Y_e) / m + l2
                 if stacked:
                     row = costs[epoch] = np.where(active, cost, np.nan)
@@ -386,22 +366,3 @@ def fit(
     return FitResult(tuple(status), tuple(message), theta, history, tuple(epochs_run),
                      time.perf_counter() - start, state, training_state)
 
-
-class _Gather:
-    """Every member's shuffled copy of the data, (K, n, m) views for orders (K, m).
-
-    X and Y are gathered together by one ``take`` into a preallocated (K, m, n + c) buffer
-    (a third of the time of two fancy indexings); one shared order (m,) gives 2-D copies.
-    """
-
-    def __init__(self, X: np.ndarray, Y: np.ndarray, K: int):
-        self.n, self.X, self.Y = X.shape[0], X, Y
-        self.rows = np.ascontiguousarray(np.concatenate([X, Y]).T)  # (m, n + c)
-        self.out = np.empty((K,) + self.rows.shape)
-
-    def __call__(self, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if order.ndim == 1:
-            return self.X.take(order, axis=-1), self.Y.take(order, axis=-1)
-        np.take(self.rows, order, axis=0, out=self.out)
-        both = self.out.swapaxes(-1, -2)
-        return both[..., : self.n, :], both[..., self.n :, :]
