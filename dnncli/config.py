@@ -1,190 +1,43 @@
 """Run configs: YAML -> validated, frozen, fully resolved config.
 
-The schema of every registry-backed section (data, init, optimizer, schedule) is built
-from the registered function's or class's signature, so a new optimizer's parameters,
-defaults and limits are validated without touching this file. Every user mistake ends
-as one :class:`ConfigError` line naming the dotted key, the value and what is allowed.
+The sections' pydantic models (and the top-level keys') live in :mod:`dnncli.sections`;
+this module reads, overrides and validates a whole config, resolves its file paths and
+checks the rules that span sections. Every user mistake ends as one :class:`ConfigError`
+line naming the dotted key, the value and what is allowed.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import re
-import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel
 
-from dnncli.constraints import IsPath, Range
-from dnncli.data import DATASETS
-from dnncli.engine.activations import ACTIVATIONS
-from dnncli.engine.initializers import INITIALIZERS
-from dnncli.engine.optimizers import OPTIMIZERS
-from dnncli.engine.schedules import SCHEDULES
-from dnncli.engine.seeding import SEEDINGS
+from dnncli.constraints import SEED_MAX  # noqa: F401 - importable here, as before
 from dnncli.errors import ConfigError, choice_hint
-from dnncli.registry import Registry
+from dnncli.sections import (  # noqa: F401 - the section models and helpers are part of this API
+    FIXED_SECTIONS,
+    MAX_NAME,
+    NAME_PATTERN,
+    REGISTRY_SECTIONS,
+    ModelConfig,
+    RegularizationConfig,
+    RunKeys,
+    Section,
+    TrainingConfig,
+    check_name,
+    entry_model,
+    entry_params,
+    parse,
+    path_keys,
+)
 from dnncli.yamlio import load_yaml_text, parse_yaml, read_yaml  # noqa: F401 - load_yaml_text is part of this API
 
-# allow_inf_nan=False: no .inf / .nan anywhere a float is taken (learning rates, l2, betas, ...)
-STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-
-def _takes_bool(annotation: Any) -> bool:
-    """Whether ``bool`` appears anywhere in a field's type (``bool | list[bool]`` does, ``int`` does not)."""
-    return annotation is bool or any(_takes_bool(arg) for arg in typing.get_args(annotation))
-
-
-def _takes_number(annotation: Any) -> bool:
-    return annotation in (int, float) or any(_takes_number(arg) for arg in typing.get_args(annotation))
-
-
-def _holds_number(value: Any) -> bool:
-    def number(v):
-        return isinstance(v, int | float) and not isinstance(v, bool)
-
-    return number(value) or (isinstance(value, list) and any(number(v) for v in value))
-
-
-def _holds_bool(value: Any) -> bool:
-    return isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value))
-
-
-class Section(BaseModel):
-    """Base of every config section: unknown keys, non-finite floats and ``true`` for a number are refused.
-
-    pydantic would take ``epochs: true`` as 1 and ``learning_rate: yes`` as 1.0; a field whose
-    type names no ``bool`` refuses a boolean here, so every section (fixed or built from a
-    registry entry's signature) follows one rule.
-    """
-
-    model_config = STRICT
-
-    @pydantic.field_validator("*", mode="before")
-    @classmethod
-    def _no_bool_for_numbers(cls, value: Any, info: pydantic.ValidationInfo) -> Any:
-        field = cls.model_fields.get(info.field_name)
-        if field is not None and _holds_bool(value) and not _takes_bool(field.annotation):
-            raise PydanticCustomError("bool_type", "a number, not true/false")
-        if field is not None and _takes_bool(field.annotation) and not _takes_number(field.annotation) and _holds_number(value):
-            raise PydanticCustomError("bool_type", "true or false, not a number")  # pydantic would take 0 and 1
-        return value
-Probability = Annotated[float, Field(gt=0, le=1)]
-
-
-# -- fixed sections -------------------------------------------------------------
-def _activation_names(schema: dict) -> None:
-    schema["enum"] = ACTIVATIONS.names()  # at schema time: a registered activation shows up
-
-
-class ModelConfig(Section):
-    """Hidden layer sizes and their activation; the output layer (sigmoid or softmax) follows from the data."""
-
-    hidden: list[Annotated[int, Field(ge=1)]] = [5, 2]
-    activation: Annotated[str, Field(json_schema_extra=_activation_names)] = "relu"
-
-    @pydantic.field_validator("activation")
-    @classmethod
-    def _known_activation(cls, value: str) -> str:
-        ACTIVATIONS.get(value, "model.activation")
-        return value
-
-
-class RegularizationConfig(Section):
-    """L2 (lambd/(2m) sum W^2), dropout keep_prob and batch norm; keep_prob and batchnorm take one value or one per hidden layer."""
-
-    l2: Annotated[float, Field(ge=0)] = 0.0
-    keep_prob: Probability | list[Probability] = 1.0
-    batchnorm: bool | list[bool] = False
-    batchnorm_momentum: Annotated[float, Field(ge=0, lt=1)] = 0.9
-    batchnorm_epsilon: Annotated[float, Field(gt=0)] = 1e-5
-
-
-class EarlyStoppingConfig(Section):
-    """Keras' names: stop a model when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
-
-    monitor: Literal["val_cost", "val_accuracy", "cost"] = "val_cost"
-    patience: Annotated[int, Field(ge=1)] = 100
-    min_delta: Annotated[float, Field(ge=0)] = 0.0
-    mode: Literal["auto", "min", "max"] = "auto"
-    restore_best: bool = True
-    start_from_epoch: Annotated[int, Field(ge=0)] = 0
-
-
-class TrainingConfig(Section):
-    """Epochs, mini-batch size (null: full batch, 1: SGD), how often held-out sets are evaluated, early stopping."""
-
-    epochs: Annotated[int, Field(ge=1)] = 10000
-    batch_size: Annotated[int, Field(ge=1)] | None = 64
-    eval_every: Annotated[int, Field(ge=1)] = 100
-    early_stopping: EarlyStoppingConfig | None = None
-
-
-FIXED_SECTIONS: dict[str, type[BaseModel]] = {
-    "model": ModelConfig,
-    "regularization": RegularizationConfig,
-    "training": TrainingConfig,
-}
-# section -> (registry, default name, extra keys that are not parameters of the entry)
-REGISTRY_SECTIONS: dict[str, tuple[Registry, str, dict[str, Any]]] = {
-    "data": (DATASETS, "moons", {"standardize": (bool, False),
-                                 "validation": (Annotated[float, Field(ge=0, lt=1)], 0.0)}),
-    "init": (INITIALIZERS, "he", {}),
-    "optimizer": (OPTIMIZERS, "adam", {}),
-    "schedule": (SCHEDULES, "constant", {}),
-}
-TOP_KEYS = ["name", "seed", "seeding", *REGISTRY_SECTIONS, *FIXED_SECTIONS]
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # used with fullmatch: "$" would let "a\n" pass
-MAX_NAME = 100  # characters: run directories add a timestamp and suffixes, file names stop at 255 bytes
-SEED_MAX = 2**32 - 2  # the largest seed: data sets draw their test set from seed + 1, and RandomState stops at 2**32 - 1
-
-
-def _field_type(annotation: Any) -> Any:
-    """Turn ``Annotated[T, Range(...)]`` into ``Annotated[T, Field(...)]`` for pydantic."""
-    if typing.get_origin(annotation) is Annotated:
-        base, *marks = typing.get_args(annotation)
-        fields = [Field(**{k: v for k, v in vars(m).items() if v is not None}) if isinstance(m, Range) else m
-                  for m in marks]
-        return Annotated[(base, *fields)]
-    return annotation
-
-
-@functools.cache
-def entry_model(section: str, name: str) -> type[BaseModel]:
-    """The pydantic model of one registry entry, built from its signature."""
-    registry, _, extra = REGISTRY_SECTIONS[section]
-    obj = registry.get(name, f"{section}.name")
-    target = obj.__init__ if inspect.isclass(obj) else obj
-    hints = typing.get_type_hints(target, include_extras=True)
-    fields: dict[str, Any] = {"name": (Literal[name], name)}
-    for p in inspect.signature(target).parameters.values():
-        if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-            continue
-        default = ... if p.default is inspect.Parameter.empty else p.default
-        fields[p.name] = (_field_type(hints.get(p.name, Any)), default)
-    fields.update(extra)
-    return pydantic.create_model(f"{section}_{name}", __base__=Section, __doc__=inspect.getdoc(obj), **fields)
-
-
-def _is_path(annotation: Any) -> bool:
-    """Whether a parameter's type carries the :class:`IsPath` mark (``FilePath``, ``FilePath | None``)."""
-    if typing.get_origin(annotation) is Annotated and any(isinstance(m, IsPath) for m in annotation.__metadata__):
-        return True
-    return any(_is_path(arg) for arg in typing.get_args(annotation))
-
-
-@functools.cache
-def path_keys(section: str, name: str) -> tuple[str, ...]:
-    """The parameters of one registry entry that are file paths (``data.train``, ``init.path``, ...)."""
-    return tuple(key for key, field in entry_model(section, name).model_fields.items()
-                 if any(isinstance(m, IsPath) for m in field.metadata) or _is_path(field.annotation))
+TOP_KEYS = [*RunKeys.model_fields, *REGISTRY_SECTIONS, *FIXED_SECTIONS]
 
 
 def resolve_paths(raw: Any, base: str | os.PathLike) -> Any:
@@ -210,12 +63,6 @@ def resolve_paths(raw: Any, base: str | os.PathLike) -> Any:
                 body[key] = os.path.abspath(os.path.join(base, os.path.expanduser(value)))
         out[section] = body
     return out
-
-
-def entry_params(section_config: BaseModel, section: str) -> dict[str, Any]:
-    """The keyword arguments for the registry entry (no ``name``, no extra keys)."""
-    skip = {"name", *REGISTRY_SECTIONS[section][2]}
-    return {k: v for k, v in section_config.model_dump().items() if k not in skip}
 
 
 @dataclass(frozen=True)
@@ -248,15 +95,6 @@ class RunConfig:
 
 
 # -- validation -----------------------------------------------------------------
-def check_name(name: Any, key: str = "name") -> str:
-    """A run name: safe as a folder name (``name:`` in a config, ``--name`` on the command line)."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
-        raise ConfigError(key, name, "letters, digits, '_', '-' and '.', not starting with '.' or '-'")
-    if len(name) > MAX_NAME:
-        raise ConfigError(key, name, f"at most {MAX_NAME} characters (it has {len(name)})")
-    return name
-
-
 def validate(raw: Any, default_name: str = "run") -> RunConfig:
     """Validate a raw mapping (as read from YAML) into a :class:`RunConfig`."""
     if raw is None:
@@ -267,22 +105,17 @@ def validate(raw: Any, default_name: str = "run") -> RunConfig:
     for key in raw:
         if key not in TOP_KEYS and key != "search":  # search: is read by `dnn tune`; train trains the config as written
             raise ConfigError(str(key), raw[key], f"unknown key; {choice_hint(str(key), TOP_KEYS)}")
-    name = check_name(raw.get("name", default_name))
-    seed = raw.get("seed", 0)
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= SEED_MAX:
-        raise ConfigError("seed", seed, f"an integer from 0 to {SEED_MAX}")
-    seeding = raw.get("seeding", "numpy")
-    SEEDINGS.get(seeding, "seeding")
+    top = parse(RunKeys, {"name": default_name, **{k: raw[k] for k in RunKeys.model_fields if k in raw}}, "")
     sections: dict[str, Any] = {}
     for key, (registry, default, _) in REGISTRY_SECTIONS.items():
         body = _mapping(raw.get(key), key)
         entry = body.get("name", default)
         if entry not in registry:
             raise ConfigError(f"{key}.name", entry, choice_hint(str(entry), registry.names()))
-        sections[key] = _check(entry_model(key, entry), {"name": entry, **body}, key)
+        sections[key] = parse(entry_model(key, entry), {"name": entry, **body}, key)
     for key, model in FIXED_SECTIONS.items():
-        sections[key] = _check(model, _mapping(raw.get(key), key), key)
-    config = RunConfig(name=name, seed=seed, seeding=seeding, **sections)
+        sections[key] = parse(model, _mapping(raw.get(key), key), key)
+    config = RunConfig(**top.model_dump(), **sections)
     _check_cross_fields(config)
     return config
 
@@ -293,42 +126,6 @@ def _mapping(value: Any, key: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(key, value, "a mapping of keys to values")
     return value
-
-
-def _check(model: type[BaseModel], body: dict, prefix: str) -> BaseModel:
-    try:
-        return model.model_validate(body)
-    except pydantic.ValidationError as exc:
-        raise _as_config_error(exc, model, prefix) from None
-
-
-def _as_config_error(exc: pydantic.ValidationError, model: type[BaseModel], prefix: str) -> ConfigError:
-    errors = exc.errors(include_url=False)
-    error = max(errors, key=lambda e: len(e["loc"]))  # the most specific branch of a union
-    loc = _key_path(model, [str(part) for part in error["loc"]])
-    key = ".".join([prefix, *loc])
-    value = error.get("input")
-    if error["type"] == "extra_forbidden":
-        return ConfigError(key, value, f"unknown key; {choice_hint(loc[-1], list(model.model_fields))}")
-    if error["type"] == "missing":
-        return ConfigError(key, None, "this key is required")
-    return ConfigError(key, value, error["msg"].lower())
-
-
-def _key_path(model: type[BaseModel], loc: list[str]) -> list[str]:
-    """The location's field names and list indices, without pydantic's union branch names
-    ("float", "list[...]", "EarlyStoppingConfig"), descending into nested sections."""
-    path, current = [], model
-    for part in loc:
-        fields = getattr(current, "model_fields", {})
-        if part in fields:
-            path.append(part)
-            annotation = fields[part].annotation
-            nested = [a for a in (annotation, *typing.get_args(annotation)) if isinstance(a, type) and issubclass(a, BaseModel)]
-            current = nested[0] if nested else None
-        elif part.isdigit():
-            path.append(part)
-    return path or loc[:1]
 
 
 def _check_cross_fields(config: RunConfig) -> None:

@@ -13,8 +13,9 @@ import numpy as np
 from pydantic import Field
 
 from dnncli import budget
-from dnncli.constraints import FilePath
-from dnncli.data import DATASETS, MAX_CLASSES, Dataset, _make
+from dnncli.constraints import FilePath, Fraction, Seed
+from dnncli.data import DATASETS
+from dnncli.dataset import MAX_CLASSES, Dataset, make_dataset
 from dnncli.errors import DataError, short_text
 
 
@@ -133,7 +134,7 @@ def h5(*, train: FilePath, test: FilePath | None = None) -> Dataset:
         labels[f"{test or train}: 'test_set_y'"] = test_part[1]
     names = class_names(labels, train if test in (None, train) else f"{train}, {test}", names)
     test_part = None if test_part is None else (test_part[0], test_part[1].astype(np.int64))
-    return _make("h5", names, (X, y.astype(np.int64)), test_part)
+    return make_dataset("h5", names, (X, y.astype(np.int64)), test_part)
 
 
 def h5_examples(path: str, key: str) -> tuple[np.ndarray, np.ndarray | None, str]:
@@ -153,8 +154,8 @@ def csv_files(
     train: FilePath,
     test: FilePath | None = None,
     label: Annotated[str | None, Field(description="the label column (default: the last)")] = None,
-    test_size: Annotated[float, Field(gt=0, lt=1, description="without a test file: the fraction held out")] = 0.25,
-    seed: Annotated[int, Field(ge=0, le=2**32 - 2, description="without a test file: the split's seed")] = 0,
+    test_size: Annotated[Fraction, Field(description="without a test file: the fraction held out")] = 0.25,
+    seed: Annotated[Seed, Field(description="without a test file: the split's seed")] = 0,
 ) -> Dataset:
     """Read examples from CSV files: a header row, numeric feature columns and a label column.
 
@@ -184,7 +185,7 @@ def csv_files(
     names = class_names(where, files, names)
     described = {"features": tuple(features), "label": label}
     if tests is not None:
-        return _make("csv", names, (X, indices[0]), (X_test, indices[1]), **described)
+        return make_dataset("csv", names, (X, indices[0]), (X_test, indices[1]), **described)
     from sklearn.model_selection import train_test_split
 
     try:
@@ -194,4 +195,4 @@ def csv_files(
         counts = ", ".join(f"{n} {c}" for c, n in zip(names, np.bincount(indices[0], minlength=len(names))))
         raise DataError(f"{table.path}: cannot hold out a stratified test_size of {test_size} from {len(X)} "
                         f"examples ({counts}): {exc}; add examples or give data.test") from None
-    return _make("csv", names, (X_tr, y_tr), (X_te, y_te), **described)
+    return make_dataset("csv", names, (X_tr, y_tr), (X_te, y_te), **described)

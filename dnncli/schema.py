@@ -6,7 +6,7 @@ model per registry entry, built from its signature (:func:`dnncli.config.entry_m
 registry section is a ``oneOf`` of its entries, told apart by ``name``; ``name`` may be left
 out only for the default entry (as in the loader), and each entry refuses keys it does not
 take, so ``{name: gd, beta1: 0.9}`` is refused by both. The top-level ``name``, ``seed`` and
-``seeding`` use the loader's own limits and registry.
+``seeding`` come from the loader's own model of them (:class:`dnncli.sections.RunKeys`).
 
 What the schema does not check (the loader does, with one clear line): relations between
 keys (a keep_prob list as long as model.hidden, a ``val_`` monitor needing
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from pydantic.json_schema import models_json_schema
 
-from dnncli.config import FIXED_SECTIONS, MAX_NAME, NAME_PATTERN, REGISTRY_SECTIONS, SEED_MAX, entry_model
-from dnncli.engine.seeding import SEEDINGS
+from dnncli.config import FIXED_SECTIONS, REGISTRY_SECTIONS, entry_model
 from dnncli.search import EXAMPLE, KINDS
+from dnncli.sections import RunKeys
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -32,17 +32,9 @@ def config_schema() -> dict:
     entries = {section: {name: entry_model(section, name) for name in registry}
                for section, (registry, _, _) in REGISTRY_SECTIONS.items()}
     models = [m for by_name in entries.values() for m in by_name.values()] + list(FIXED_SECTIONS.values())
-    refs, generated = models_json_schema([(m, "validation") for m in models], ref_template="#/$defs/{model}")
+    refs, generated = models_json_schema([(m, "validation") for m in [RunKeys, *models]], ref_template="#/$defs/{model}")
     defs = generated["$defs"]
-    properties: dict = {
-        "name": {"type": "string", "pattern": f"^(?:{NAME_PATTERN.pattern})$", "not": {"pattern": r"\.\."},
-                 "maxLength": MAX_NAME,
-                 "description": "the run's name (its directory and tables); default: the config file's name"},
-        "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX, "default": 0,
-                 "description": "training randomness: init, shuffles, dropout"},
-        "seeding": {"enum": SEEDINGS.names(), "default": "numpy",
-                    "description": "numpy, or course: the assignments' exact random streams"},
-    }
+    properties: dict = dict(defs.pop("RunKeys")["properties"])  # name, seed, seeding: beside the sections
     for section, by_name in entries.items():
         default = REGISTRY_SECTIONS[section][1]
         branches = []

@@ -210,7 +210,7 @@ def test_costs_against_updates_put_each_arm_on_its_own_scale():
 def test_the_x_axis_of_a_compare_follows_the_arms():
     from types import SimpleNamespace
 
-    from dnncli.experiments.compare import _x_axis
+    from dnncli.experiments.compare_report import _x_axis
 
     def run(updates, epochs, seconds):
         return {"result": SimpleNamespace(updates=updates, epochs_run=epochs, seconds=seconds)}

@@ -67,7 +67,7 @@ def test_parse_every_kind():
     ("  training.epochs: {int: [1.5, 10]}\n", "two integers"),
     ("  training.batch_size: {choice: []}\n", "non-empty list"),
     ("  training.batch_size: {choice: [32, 32]}\n", "each choice once"),
-    ("  training.batch_size: {choice: [32, 0]}\n", "at 0: input should be greater than or equal to 1"),
+    ("  training.batch_size: {choice: [32, 0]}\n", "at 0: an integer greater than or equal to 1"),
     ("  regularization.keep_prob: {uniform: [0.5, 1.5]}\n", "at 1.5"),
     ("  {}\n", "a search: block in the config or --param"),
     ("  [optimizer.learning_rate]\n", "a mapping of dotted config paths"),

@@ -87,7 +87,7 @@ def test_the_watchdog_alone_ends_an_orphan():
     """Without the parent-death signal: a process watching its parent exits within a second or so."""
     parent = spawn("""
         import os, subprocess, sys, time
-        code = "import os, sys; from dnncli import execution; execution._watch_parent(int(sys.argv[1]), os.getppid())"
+        code = "import os, sys; from dnncli import local_pool; local_pool.watch_parent(int(sys.argv[1]), os.getppid())"
         child = subprocess.Popen([sys.executable, "-c", code, str(os.getpid())])
         time.sleep(1.0)
         print("ready", flush=True)

@@ -241,7 +241,7 @@ def _redraw_run(path: Path) -> Redrawn:
 
 
 def _redraw_compare(path: Path) -> Redrawn:
-    from dnncli.experiments.compare import PLOT_SOURCES, _Datasets, compare_drawings, compare_report
+    from dnncli.experiments.compare_report import PLOT_SOURCES, Datasets, compare_drawings, compare_report
     from dnncli.experiments.writing import draw_all
     from dnncli.files import write_text
     from dnncli.presets import AXES
@@ -249,7 +249,7 @@ def _redraw_compare(path: Path) -> Redrawn:
     summary = _compare(path).summary
     if not isinstance(summary.get("arms"), dict):
         return Redrawn(problems=(f"summary.json holds no arms (the compare is {summary['status']}): nothing to draw",))
-    datasets, by_arm, problems = _Datasets(), {}, []
+    datasets, by_arm, problems = Datasets(), {}, []
     for arm, entry in summary["arms"].items():
         by_arm[arm] = []
         for i, run in enumerate(entry.get("runs", [])):

@@ -1,0 +1,133 @@
+"""This machine's worker processes (loky's reusable pool), and the signals around them.
+
+Workers never outlive their parent, however it dies (:func:`worker_init`); a SIGTERM to the
+parent takes them down with it (:func:`shutdown_on_sigterm`); a terminal's Ctrl-C reaches
+the parent only, which stops them itself (:func:`sigint_blocked`). joblib is imported only
+when a pool starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+# One BLAS thread per worker: the matrices are tiny, and two threads per process on two
+# cores only fight each other.
+WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def start(jobs: int):
+    """loky's reusable pool of ``jobs`` workers, started with SIGINT blocked; a pool that cannot
+    start (a process limit, no memory) is one DnnError line."""
+    from joblib.externals.loky import get_reusable_executor
+
+    from dnncli.errors import DnnError
+
+    start_resource_trackers()
+    try:
+        with sigint_blocked():
+            pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60,
+                                         initializer=worker_init, initargs=(os.getpid(),))
+    except (OSError, RuntimeError) as exc:
+        raise DnnError(f"cannot start {jobs} worker processes ({exc}); try a smaller --jobs") from None
+    shutdown_on_sigterm(pool)
+    return pool
+
+
+PARENT_POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+EXIT_ORPHANED = 70
+
+
+def worker_init(parent_pid: int) -> None:
+    """Run in each loky worker at start: die when the parent process (``parent_pid``) dies.
+
+    Two mechanisms, because a ``kill -9`` runs no handler in the parent:
+
+    - Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``: the kernel kills the worker when the thread
+      that started it ends. loky starts workers from the parent's main thread or its executor
+      manager thread, both alive while the pool is in use; the worker's parent is the command's
+      process itself (no intermediate process), checked here.
+    - a daemon watchdog thread polling every 0.5 s: when the worker's parent pid changes
+      (it was re-parented to init or a subreaper) or ``parent_pid`` is gone or a zombie, the
+      worker calls ``os._exit``. It also covers macOS and a parent that is not the starter.
+
+    loky's resource tracker exits by itself once the parent and every worker have closed
+    its pipe, so it goes a moment after the workers.
+    """
+    if sys.platform.startswith("linux") and os.getppid() == parent_pid:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    started_by = os.getppid()
+    if not _parent_alive(parent_pid, started_by):  # the parent died before prctl took effect
+        os._exit(EXIT_ORPHANED)
+    threading.Thread(target=watch_parent, args=(parent_pid, started_by), daemon=True,
+                     name="dnn-parent-watchdog").start()
+
+
+def _parent_alive(parent_pid: int, started_by: int) -> bool:
+    from dnncli.processes import process_alive
+
+    return os.getppid() == started_by and process_alive(parent_pid)
+
+
+def watch_parent(parent_pid: int, started_by: int) -> None:
+    while True:
+        time.sleep(PARENT_POLL_SECONDS)
+        if not _parent_alive(parent_pid, started_by):
+            os._exit(EXIT_ORPHANED)
+
+
+def shutdown_on_sigterm(pool) -> None:
+    """loky workers outlive a parent killed by SIGTERM: take them down with us."""
+    def handler(signum, frame):
+        pool.shutdown(wait=False, kill_workers=True)
+        raise SystemExit(128 + signum)
+
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not in the main thread
+        pass
+
+
+@contextmanager
+def sigint_blocked():
+    """Block SIGINT in this thread while worker processes may be started (Linux, macOS).
+
+    A process started now inherits the blocked signal (through fork and exec), and so does a
+    thread started now (loky's manager thread, which starts workers later): a worker or
+    loky's resource tracker then never takes a terminal's Ctrl-C, which the whole foreground
+    process group receives, as a KeyboardInterrupt with a traceback while it is still importing.
+    The parent handles Ctrl-C and stops the workers itself (:func:`dnncli.execution.stop`). A Ctrl-C that
+    arrives inside the block is delivered when it ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def start_resource_trackers() -> None:
+    """Start loky's and multiprocessing's resource trackers (the pool would start both) before
+    :func:`sigint_blocked`: the standard library's unblocks SIGINT in the calling thread after
+    starting its process, which would let the workers started next take a Ctrl-C again."""
+    from multiprocessing import resource_tracker
+
+    from joblib.externals.loky.backend import resource_tracker as loky_tracker
+
+    resource_tracker.ensure_running()
+    loky_tracker.ensure_running()
