@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from dnncli.constraints import FilePath, Positive
-from dnncli.engine.network import Layout
+from dnncli.engine.layout import Layout
 from dnncli.registry import Registry
 
 INITIALIZERS: Registry[type] = Registry("initializers")

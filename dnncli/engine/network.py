@@ -6,8 +6,7 @@ and b_l of shape (n_l, 1). Hidden layers use one activation; the output layer is
 sigmoid (binary) or softmax (multi-class).
 
 All parameters live in one contiguous float64 vector ``theta`` (shape (..., P); leading
-axes are independent models) and :class:`Layout` hands out per-layer views, so an
-optimizer step is a few whole-vector operations and saving is one array.
+axes are independent models); :class:`Layout` (engine/layout.py) hands out per-layer views.
 
 The bias rides in the matrix product: each activation carries a row of ones under it, so
 ``Z_l = [W_l | b_l] @ [A_{l-1}; 1] = W_l @ A_{l-1} + b_l`` and ``[dW_l | db_l]^T = [A_{l-1}; 1] @ dZ_l^T``
@@ -15,164 +14,30 @@ are one product each (on mini-batches a broadcast ``+ b_l`` or a sum over exampl
 as much as the product itself). For that, layer l's n_l * (n_{l-1} + 1) entries are the
 row-major matrix ``[W_l | b_l]^T``: W_l column by column, then b_l.
 
-Regularization, in the course's form:
-- L2: cost += lambd/(2m) * sum_l sum(W_l^2); dW_l += lambd/m * W_l; biases untouched.
-- Inverted dropout on hidden layers only: D_l = (U < keep_prob_l) with U uniform [0, 1),
-  A_l = A_l * D_l / keep_prob_l; back-prop applies the same mask: dA_l = dA_l * D_l / keep_prob_l.
-  keep_prob is the probability of KEEPING a unit (Keras and PyTorch take the drop rate 1 - keep_prob).
-  Evaluation never drops.
+Each pass is built as ops (engine/ops.py) on buffers this network keeps (:class:`Workspace`):
+``forward_ops`` and ``backward_ops`` walk the layers; each layer operation's forward and backward
+formulas sit side by side in their own module, in course notation: activations in
+engine/activations.py, dropout and L2 in engine/regularization.py, batch norm in
+engine/batchnorm.py.
 
-Batch normalization (hidden layers flagged in ``batchnorm``), per unit over the m examples:
-  mu = mean(Z), var = mean((Z - mu)^2), Z_hat = (Z - mu) / sqrt(var + epsilon),
-  Z~ = gamma * Z_hat + beta, A = g(Z~); at evaluation mu and var are the running averages
-  running = momentum * running + (1 - momentum) * batch value (momentum 0.9, epsilon 1e-5;
-  the biased var, as Keras; PyTorch's momentum 0.1 means our 0.9, and it keeps the unbiased var).
-  Backward, with the course's unscaled dZ (m times the per-example gradient):
-  dgamma = sum(dZ~ Z_hat)/m, dbeta = sum(dZ~)/m, dZ_hat = gamma dZ~ and
-  dZ = (dZ_hat - mean(dZ_hat) - Z_hat mean(dZ_hat Z_hat)) / sqrt(var + epsilon).
-  Both passes, on preallocated buffers, are in ``engine/batchnorm.py``.
-  gamma_l and beta_l live in the flat vector (gamma starts at 1) and are never L2-penalized.
-  b_l of such a layer is cancelled by the normalization: its slot stays a frozen zero (its
-  gradient is set to 0, so no optimizer moves it) and it is not saved.
+Batch normalization (hidden layers flagged in ``batchnorm``): gamma_l and beta_l live in the
+flat vector (gamma starts at 1) and are never L2-penalized; b_l of such a layer is cancelled by
+the normalization: its slot stays a frozen zero (its gradient is set to 0, so no optimizer
+moves it) and it is not saved. At evaluation mu and var are the running averages
+running = momentum * running + (1 - momentum) * batch value (momentum 0.9, epsilon 1e-5; the
+biased var, as Keras; PyTorch's momentum 0.1 means our 0.9, and it keeps the unbiased var).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from dnncli.engine.activations import Activation
 from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward_ops, batchnorm_forward_ops
+from dnncli.engine.layout import Entry, Layout, Tensors  # noqa: F401  (re-exported: Layout is built here)
 from dnncli.engine.ops import Op, run
+from dnncli.engine.regularization import draw_dropout_masks, dropout_backward_ops, dropout_forward_ops, l2_backward_ops, l2_cost
 from dnncli.engine.stack import per_model
-
-
-@dataclass(frozen=True)
-class Entry:
-    """Tensor ``name`` of ``shape`` fills theta[..., offset : offset + size], in NumPy ``order``."""
-
-    name: str
-    shape: tuple[int, ...]
-    offset: int
-    order: str = "C"
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-
-@dataclass(frozen=True)
-class Tensors:
-    """Per-layer views into one flat vector (parameters or gradients), and that vector.
-
-    ``WbT[l]`` is the row-major block [W_l | b_l]^T of layer l, ``Wb[l]`` its transpose, and
-    ``W[l]``, ``b[l]`` the columns of ``Wb[l]`` (all views: transposing costs a call).
-    """
-
-    W: list
-    b: list
-    Wb: list
-    WbT: list
-    flat: np.ndarray
-    gamma: list
-    beta: list
-
-
-class Layout:
-    """Where each tensor (W1, b1, W2, ...) sits inside the flat parameter vector.
-
-    Layer l takes n_l * (n_{l-1} + 1) consecutive entries, the row-major block [W_l | b_l]^T:
-    W_l column by column (``order`` "F" in its :class:`Entry`), then b_l.
-    """
-
-    def __init__(self, sizes: list[int], batchnorm: list[bool] | None = None):
-        """``batchnorm``: one flag per hidden layer; those layers get gamma_l, beta_l (after every block)."""
-        self.sizes = list(sizes)
-        self.L = len(sizes) - 1
-        self.batchnorm = [False] + list(batchnorm or [False] * (self.L - 1)) + [False]  # index l = 1..L
-        entries, offset, self.blocks_at = [], 0, [None]
-        for l in range(1, self.L + 1):
-            n, n_prev = sizes[l], sizes[l - 1]
-            self.blocks_at.append(offset)
-            entries.append(Entry(f"W{l}", (n, n_prev), offset, order="F"))
-            if not self.batchnorm[l]:
-                entries.append(Entry(f"b{l}", (n, 1), offset + n * n_prev))
-            offset += n * (n_prev + 1)
-        for l in range(1, self.L + 1):
-            if self.batchnorm[l]:
-                entries.append(Entry(f"gamma{l}", (sizes[l], 1), offset))
-                entries.append(Entry(f"beta{l}", (sizes[l], 1), offset + sizes[l]))
-                offset += 2 * sizes[l]
-        self.entries = entries
-        self.size = offset
-
-    @property
-    def names(self) -> list[str]:
-        return [e.name for e in self.entries]
-
-    def zeros(self, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
-        return np.zeros(batch_shape + (self.size,))
-
-    def initial(self, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
-        """Zeros, except every batch-norm gamma_l = 1: the starting point before W is drawn."""
-        theta = self.zeros(batch_shape)
-        for gamma in self.split(theta).gamma:
-            if gamma is not None:
-                gamma[...] = 1.0
-        return theta
-
-    def blocks(self, theta: np.ndarray) -> list[np.ndarray]:
-        """Views [W_l | b_l]^T of shape (..., n_{l-1} + 1, n_l), for l = 1..L (index 0 unused)."""
-        batch, s = theta.shape[:-1], self.sizes
-        out = [None]
-        for l in range(1, self.L + 1):
-            at = self.blocks_at[l]
-            block = theta[..., at : at + (s[l - 1] + 1) * s[l]].reshape(batch + (s[l - 1] + 1, s[l]))
-            assert np.shares_memory(block, theta)
-            out.append(block)
-        return out
-
-    def views(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-tensor views into ``theta`` (writing a view writes ``theta``)."""
-        tensors = self.split(theta)
-        named = {}
-        for l in range(1, self.L + 1):
-            named[f"W{l}"] = tensors.W[l]
-            if self.batchnorm[l]:
-                named[f"gamma{l}"], named[f"beta{l}"] = tensors.gamma[l], tensors.beta[l]
-            else:
-                named[f"b{l}"] = tensors.b[l]
-        return named
-
-    def split(self, theta: np.ndarray) -> Tensors:
-        """Views of theta as lists W[l], b[l], Wb[l], WbT[l] for l = 1..L (index 0 unused)."""
-        WbT = self.blocks(theta)
-        Wb = [None] + [block.swapaxes(-1, -2) for block in WbT[1:]]
-        batch, by_name = theta.shape[:-1], {e.name: e for e in self.entries}
-
-        def view(name):
-            e = by_name.get(name)
-            return None if e is None else theta[..., e.offset : e.offset + e.size].reshape(batch + e.shape)
-
-        return Tensors(W=[None] + [block[..., :-1] for block in Wb[1:]],
-                       b=[None] + [block[..., -1:] for block in Wb[1:]], Wb=Wb, WbT=WbT, flat=theta,
-                       gamma=[view(f"gamma{l}") for l in range(self.L + 1)],
-                       beta=[view(f"beta{l}") for l in range(self.L + 1)])
-
-    def to_arrays(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """Independent copies of every tensor, for saving (``params.npz``)."""
-        return {name: view.copy() for name, view in self.views(theta).items()}
-
-    def from_arrays(self, arrays: dict[str, np.ndarray]) -> np.ndarray:
-        """A flat vector built from named arrays; raises KeyError/ValueError on a mismatch."""
-        theta = self.zeros()
-        for name, view in self.views(theta).items():
-            array = np.asarray(arrays[name], dtype=np.float64)
-            if array.shape != view.shape:
-                raise ValueError(f"{name} has shape {array.shape}, the network needs {view.shape}")
-            view[...] = array
-        return theta
 
 
 class Cache(list):
@@ -302,8 +167,8 @@ class Network:
                 ops += g.forward_ops(Z, A)
                 cache.append((Z, A, None))
             else:  # A_l = g(Z_l) * D_l / keep_prob_l; g(Z_l) is kept for g'
-                D, keep = work.D[l], self.keep_prob[l - 1]
-                ops += g.forward_ops(Z, work.pre[l]) + [(np.multiply, (work.pre[l], D, A)), (np.divide, (A, keep, A))]
+                D = work.D[l]
+                ops += g.forward_ops(Z, work.pre[l]) + dropout_forward_ops(work.pre[l], D, self.keep_prob[l - 1], A)
                 cache.append((Z, A, D))
         Z = Z_out if Z_out is not None and Z_out.flags.c_contiguous else work.Z_L
         ops.append((matmul, (Wb[L], cache.ones[L - 1], Z)))  # output layer
@@ -321,10 +186,8 @@ class Network:
         return ops, cache
 
     def _draw_masks(self, dropout, masks: list[np.ndarray]) -> None:
-        """D_l = (U < keep_prob_l), U uniform [0, 1), for l = 1..L-1 from the pass' generator."""
-        rng = dropout()
-        for D, keep in zip(masks, self.keep_prob):
-            np.less(rng.random(D.shape), keep, D)
+        """Every hidden layer's dropout mask D_l, from the pass' generator ``dropout()``."""
+        draw_dropout_masks(dropout(), masks, self.keep_prob)
 
     def _running_stats(self, shape: tuple[int, ...]) -> np.ndarray:
         """All running means and variances as one array of ``shape`` (as ``Workspace.stats``).
@@ -375,10 +238,8 @@ class Network:
         return self.output.loss_sum(cache[-1][0], A_L, Y)
 
     def l2_cost(self, params: Tensors, m: int) -> np.ndarray:
-        """lambd/(2m) * sum_l sum(W_l^2), one value per model."""
-        # Sums kept as (..., 1, 1) so that a per-model lambd of shape (K, 1, 1) lines up.
-        total = sum(np.sum(params.W[l] ** 2, axis=(-2, -1), keepdims=True) for l in range(1, self.L + 1))
-        return (self.lambd / (2 * m) * total)[..., 0, 0]
+        """lambd/(2m) * sum_l sum(W_l^2), one value per model (engine/regularization.py)."""
+        return l2_cost(params.W[1:], self.lambd, m)
 
     def cost(self, params: Tensors, X: np.ndarray, Y: np.ndarray) -> np.ndarray:
         """Mean per-example cross-entropy plus the L2 term, without dropout."""
@@ -413,7 +274,7 @@ class Network:
                 dA = work.dA[l - 1]
                 Z_prev, A_prev, D_prev = cache[l - 1]
                 if D_prev is not None:
-                    ops += [(np.multiply, (dA, D_prev, dA)), (np.divide, (dA, self.keep_prob[l - 2], dA))]
+                    ops += dropout_backward_ops(dA, D_prev, self.keep_prob[l - 2])
                     A_prev = work.pre[l - 1]  # g' needs the activation before dropout (tanh: 1 - A^2)
                 ops += g.backward_ops(dA, Z_prev, A_prev, work.tmp[l - 1])
                 dZ = dA
@@ -426,7 +287,7 @@ class Network:
         if self.has_l2:
             lambd_m = self.lambd / Y.shape[-1]
             for l in range(1, self.L + 1):
-                ops += [(np.multiply, (params.W[l], lambd_m, work.l2[l])), (np.add, (grads.W[l], work.l2[l], grads.W[l]))]
+                ops += l2_backward_ops(params.W[l], grads.W[l], lambd_m, work.l2[l])
         return ops
 
 
