@@ -163,10 +163,13 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
     - every epoch's shuffle drawn before the loop, each mini-batch gathered by one ``take``
       into a preallocated [X; 1] buffer, and the signs 1 - 2y gathered beside it;
     - the sigmoid output and its cross-entropy from u = (1 - 2y) z: cost log(1 + e^u) and
-      dZ = (1 - 2y) e^u / (1 + e^u) = A - Y, from the same exponential (overflows for u > 709);
+      dZ = (1 - 2y) e^u / (1 + e^u) = A - Y, from the same exponential (overflows for u > 709),
+      each batch's losses written into the epoch's row and summed once per epoch;
     - the gradient scaled once by (1 - beta1)/m, so v = beta1 v + g' needs no multiply, and
       s kept as s / c (c = (1 - beta2)/(1 - beta1)^2), so s' = beta2 s' + g'^2 needs none either;
-    - the bias-corrected step sizes of every update computed before the loop, as arrays.
+    - the bias-corrected step sizes of every update computed before the loop, as arrays;
+    - ``np.dot`` called without NumPy's dispatcher (``np.dot._implementation``), as the engine does,
+      and every output passed positionally (cheaper than the keyword ``out=``).
     """
     seeding = seeding_class(SEED)
     layout = Network(LAYERS, ReLU(), SigmoidOutput()).layout
@@ -191,44 +194,47 @@ def run_hand_tuned(X, Y, epochs, seeding_class):
     root = np.sqrt(1 - beta2**t)
     lr_t, eps_t = LR * root / (1 - beta1**t) / np.sqrt(c), eps * root / np.sqrt(c)
     v, s, tmp, step, zero = np.zeros_like(theta), np.zeros_like(theta), np.empty_like(theta), 0, np.array(0.0)
-    dot, multiply, add, maximum, sgn = np.dot, np.multiply, np.add, np.maximum, np.sign
+    losses = np.empty((1, m))
+    # np.dot without its __array_function__ dispatcher, as the engine calls it (engine/ops.py)
+    dot, multiply, add, maximum, sgn = getattr(np.dot, "_implementation", np.dot), np.multiply, np.add, np.maximum, np.sign
     for e in range(epochs):
-        perm, cost = perms[e], 0.0
+        perm = perms[e]
         for a, b in batches:
             A0, A1, A2, A1v, A2v, sg, Z1, Z2, Z3, T, dA1, dA2, M1, M2, scale = buffers[b - a]
             idx = perm[a:b]
             X1.take(idx, 1, A0, "clip")                       # [X; 1] of the batch (positional: a
             sign.take(idx, 1, sg, "clip")                     # quarter of np.take(..., out=)'s time); 1 - 2y
-            dot(Wb1, A0, out=Z1)
+            dot(Wb1, A0, Z1)
             maximum(Z1, zero, out=A1v)
-            dot(Wb2, A1, out=Z2)
+            dot(Wb2, A1, Z2)
             maximum(Z2, zero, out=A2v)
-            dot(Wb3, A2, out=Z3)
-            multiply(Z3, sg, out=Z3)                          # u = (1 - 2y) z
-            np.exp(Z3, out=Z3)                                # e^u
-            add(Z3, 1.0, out=T)
-            cost += np.log(T).sum()                           # log(1 + e^u)
-            np.divide(Z3, T, out=T)
-            multiply(T, sg, out=T)                            # dZ3 = (1 - 2y) e^u / (1 + e^u)
-            dot(A2, T.T, out=dWbT3)
-            dot(WbT[2], T, out=dA2)
-            multiply(dA2[:n2], sgn(A2v, out=M2), out=M2)      # dZ2 = dA2 * 1[Z2 > 0]
-            dot(A1, M2.T, out=dWbT2)
-            dot(WbT[1], M2, out=dA1)
-            multiply(dA1[:n1], sgn(A1v, out=M1), out=M1)
-            dot(A0, M1.T, out=dWbT1)
-            multiply(dtheta, scale, out=dtheta)               # g' = (1 - beta1) g
-            multiply(v, beta1, out=v)
-            add(v, dtheta, out=v)                             # v = beta1 v + (1 - beta1) g
-            multiply(dtheta, dtheta, out=tmp)
-            multiply(s, beta2, out=s)
-            add(s, tmp, out=s)                                # s / c = beta2 s / c + g'^2
-            np.sqrt(s, out=tmp)
-            add(tmp, eps_t[step], out=tmp)
-            np.divide(v, tmp, out=tmp)
-            multiply(tmp, lr_t[step], out=tmp)
-            np.subtract(theta, tmp, out=theta)                # theta -= lr v_hat / (sqrt(s_hat) + eps)
+            dot(Wb3, A2, Z3)
+            multiply(Z3, sg, Z3)                              # u = (1 - 2y) z
+            np.exp(Z3, Z3)                                    # e^u
+            add(Z3, 1.0, T)
+            np.log(T, losses[:, a:b])                         # log(1 + e^u), summed once per epoch
+            np.divide(Z3, T, T)
+            multiply(T, sg, T)                                # dZ3 = (1 - 2y) e^u / (1 + e^u)
+            dot(A2, T.T, dWbT3)
+            dot(WbT[2], T, dA2)
+            multiply(dA2[:n2], sgn(A2v, M2), M2)              # dZ2 = dA2 * 1[Z2 > 0]
+            dot(A1, M2.T, dWbT2)
+            dot(WbT[1], M2, dA1)
+            multiply(dA1[:n1], sgn(A1v, M1), M1)
+            dot(A0, M1.T, dWbT1)
+            multiply(dtheta, scale, dtheta)                   # g' = (1 - beta1) g
+            multiply(v, beta1, v)
+            add(v, dtheta, v)                                 # v = beta1 v + (1 - beta1) g
+            multiply(dtheta, dtheta, tmp)
+            multiply(s, beta2, s)
+            add(s, tmp, s)                                    # s / c = beta2 s / c + g'^2
+            np.sqrt(s, tmp)
+            add(tmp, eps_t[step], tmp)
+            np.divide(v, tmp, tmp)
+            multiply(tmp, lr_t[step], tmp)
+            np.subtract(theta, tmp, theta)                    # theta -= lr v_hat / (sqrt(s_hat) + eps)
             step += 1
+        np.add.reduce(losses, None)                           # the epoch's cost (times m)
     A, _ = Network(LAYERS, ReLU(), SigmoidOutput()).forward(layout.split(theta), X)
     return float(np.mean((A > 0.5) == Y))
 

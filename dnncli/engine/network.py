@@ -35,7 +35,7 @@ import numpy as np
 from dnncli.engine.activations import Activation
 from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward_ops, batchnorm_forward_ops
 from dnncli.engine.layout import Entry, Layout, Tensors  # noqa: F401  (re-exported: Layout is built here)
-from dnncli.engine.ops import Op, run
+from dnncli.engine.ops import Op, copyto, dot, run
 from dnncli.engine.regularization import draw_dropout_masks, dropout_backward_ops, dropout_forward_ops, l2_backward_ops, l2_cost
 from dnncli.engine.stack import per_model
 
@@ -173,7 +173,7 @@ class Network:
         Z = Z_out if Z_out is not None and Z_out.flags.c_contiguous else work.Z_L
         ops.append((matmul, (Wb[L], cache.ones[L - 1], Z)))  # output layer
         if Z_out is not None and Z is not Z_out:
-            ops.append((np.copyto, (Z_out, Z)))
+            ops.append((copyto, (Z_out, Z)))
         ops += self.output.forward_ops(Z, work.A_L)
         cache.append((Z, work.A_L, None))
         if training and self.bn_layers:
@@ -265,7 +265,7 @@ class Network:
         dZ = work.dZ_L
         ops: list[Op] = [(np.subtract, (cache[-1][1], Y, dZ))]
         matmul = matmul_for(dWbT[1], dZ)
-        two_d = matmul is np.dot  # then .T transposes, at half the cost of .swapaxes(-1, -2)
+        two_d = matmul is dot  # then .T transposes, at half the cost of .swapaxes(-1, -2)
         for l in range(self.L, 0, -1):
             ops.append((matmul, (cache.ones[l - 1], dZ.T if two_d else dZ.swapaxes(-1, -2), dWbT[l])))  # m [dW_l | db_l]^T
             if l > 1:
@@ -282,7 +282,7 @@ class Network:
                     ops += batchnorm_backward_ops(dZ, params.gamma[l - 1], grads.gamma[l - 1], grads.beta[l - 1],
                                                   work.inv_m, cache.bn[l - 1], matmul)
         for l in self.bn_layers:
-            ops.append((np.copyto, (grads.b[l], 0.0)))  # b_l is cancelled by the normalization: keep it frozen at 0
+            ops.append((copyto, (grads.b[l], 0.0)))  # b_l is cancelled by the normalization: keep it frozen at 0
         ops.append((np.multiply, (grads.flat, work.inv_m, grads.flat)))  # the 1/m of every dW_l and db_l at once
         if self.has_l2:
             lambd_m = self.lambd / Y.shape[-1]
@@ -292,10 +292,11 @@ class Network:
 
 
 def matmul_for(W: np.ndarray, A: np.ndarray):
-    """The product ``W @ A`` to use: ``np.dot`` when both are plain 2-D matrices, else ``np.matmul``.
+    """The product ``W @ A`` to use: ``np.dot`` (without its dispatcher: engine/ops.py) when both are
+    plain 2-D matrices, else ``np.matmul``.
 
     For 2-D matrices both compute the same BLAS product, bit for bit, but ``np.dot`` has about
     half the per-call overhead, which dominates on mini-batches of 64. Only ``np.matmul``
     broadcasts leading axes (a stack of models), so it takes every other case.
     """
-    return np.dot if W.ndim == 2 and A.ndim == 2 else np.matmul
+    return dot if W.ndim == 2 and A.ndim == 2 else np.matmul

@@ -18,6 +18,13 @@ import numpy as np
 
 Op = tuple[Callable, tuple]
 
+# np.dot, np.copyto and np.vdot pass every call through NumPy's ``__array_function__`` dispatcher (NEP 18),
+# about as long as a small product itself ("dispatch" in docs/speed.md); ``_implementation`` is
+# the same C function without it (the same result, bit for bit), for the plain arrays used here.
+dot = getattr(np.dot, "_implementation", np.dot)
+copyto = getattr(np.copyto, "_implementation", np.copyto)
+vdot = getattr(np.vdot, "_implementation", np.vdot)
+
 def maximum_into(out: np.ndarray) -> Callable:
     """``f(a, b)`` that writes ``np.maximum(a, b)`` into ``out`` (a positional ``out`` of
     ``np.maximum`` is deprecated in NumPy 2.4, so the keyword is bound once)."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from dnncli.constraints import Beta, Epsilon, LearningRate
-from dnncli.engine.ops import Op, run
+from dnncli.engine.ops import Op, copyto, run
 from dnncli.engine.stack import reshape_hyperparameters
 from dnncli.registry import Registry
 
@@ -220,7 +220,7 @@ class Adam(Optimizer):
         shape = np.broadcast_shapes(np.shape(rate), np.shape(self.beta1), np.shape(self.beta2))
         if self._lr_t is None or self._lr_t.shape != shape:  # written by _advance, each step
             self._lr_t, self._epsilon_t = np.empty(shape), np.empty(shape)
-        return [(np.copyto, (G_v, g)),                 # (v, s) = (beta1, beta2)*(v, s) + (1-beta1, 1-beta2)*(g, g^2)
+        return [(copyto, (G_v, g)),                 # (v, s) = (beta1, beta2)*(v, s) + (1-beta1, 1-beta2)*(g, g^2)
                 (np.multiply, (g, g, G_s)),
                 (np.multiply, (moments, self._betas, moments)),
                 (np.multiply, (G, self._one_minus_betas, G)),

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnncli.engine.ops import Op
+from dnncli.engine.ops import Op, copyto
 
 
 def batch_slices(m: int, batch_size: int | None) -> list[slice]:
@@ -61,7 +61,7 @@ class EpochProgram:
             work = network.workspace(theta.shape[:-1], X_b.shape)
             ops: list[Op] = []
             if self.own_orders:
-                ops.append((np.copyto, (work.A[0], X_b)))
+                ops.append((copyto, (work.A[0], X_b)))
                 X_ones = work.ones[0]
             else:
                 X_ones = self.X_ones[:, k]

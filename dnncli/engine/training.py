@@ -29,6 +29,7 @@ import numpy as np
 
 from dnncli.engine.diagnostics import measure_for
 from dnncli.engine.network import Network
+from dnncli.engine.ops import vdot
 from dnncli.engine.program import EpochProgram
 from dnncli.engine.resume import capture, restore
 from dnncli.engine.stack import StackedSeeding, reshape_hyperparameters
@@ -282,12 +283,13 @@ def fit(
                     for j, dW in enumerate(dW_blocks):
                         norms[epoch, :, j] = np.einsum("kij,kij->k", dW, dW)
                 else:
-                    norms[epoch, 0] = [np.vdot(dW, dW) for dW in dW_blocks]  # squared; the root is taken once, below
-                for k in diverged:
-                    status[k], message[k] = Status.DIVERGED, f"cost became {row[k]:.6g} at epoch {epoch}"
-                    freeze(k, epoch)  # the diverged epoch does not count as run
-                if not active.any():
-                    break
+                    norms[epoch, 0] = [vdot(dW, dW) for dW in dW_blocks]  # squared; the root is taken once, below
+                if len(diverged):
+                    for k in diverged:
+                        status[k], message[k] = Status.DIVERGED, f"cost became {row[k]:.6g} at epoch {epoch}"
+                        freeze(k, epoch)  # the diverged epoch does not count as run
+                    if not active.any():
+                        break
                 scheduled = (epoch + 1) % eval_every == 0 or epoch == epochs - 1
                 evaluated = scheduled or every_epoch
                 if evaluated:
@@ -313,7 +315,7 @@ def fit(
                             freeze(k, epoch + 1)
                         if not active.any():
                             break
-                if any(cb.stop_training for cb in callbacks):  # Ctrl-C: stop now that the epoch is whole
+                if callbacks and any(cb.stop_training for cb in callbacks):  # Ctrl-C: stop now that the epoch is whole
                     for k in np.flatnonzero(active):
                         status[k], message[k] = Status.INTERRUPTED, f"interrupted after epoch {epoch}"
                     break
