@@ -16,8 +16,8 @@ P = sum over layers of n_l * (n_{l-1} + 1), plus 2 n_l per hidden layer for batc
 | data | 8 * (n_x + n_y) * (m_train + m_test) * 2 (the arrays and one shuffled or standardized copy) |
 | parameters | 8 * K * P * 2 (theta and its gradient) |
 | optimizer | 8 * K * P * 2 (at most two state slots: Adam's v and s) |
-| batch workspace | 8 * K * 4 * sum(sizes) * batch (A, Z, dA and dropout masks per layer) + 8 * K * n_y * m_train |
-| full workspace | 8 * K * 4 * sum(sizes) * max(m_train, m_test) (evaluating cost and accuracy on a whole set) |
+| batch workspace | 8 * K * 6 * sum(sizes) * batch (A, Z, dA, scratch, A before dropout, masks per layer) + 8 * K * n_y * m_train |
+| full workspace | 8 * K * 6 * sum(sizes) * max(m_train, m_test) (evaluating cost and accuracy on a whole set) |
 | history | 8 * K * (2 * epochs + 4 * (epochs / eval_every + 1)) |
 
 It is an upper-side estimate of NumPy's arrays, not of Python's own overhead (~100 MB).
@@ -36,7 +36,7 @@ ENV = "DNN_MEMORY_BUDGET"
 DEFAULT_FRACTION = 0.5
 FLOAT = 8
 OPTIMIZER_SLOTS = 2
-ARRAYS_PER_UNIT = 4  # A (with its row of ones), Z, dA, dropout mask: per unit, per example
+ARRAYS_PER_UNIT = 6  # A (with its row of ones), Z, dA, g'(Z) scratch, A before dropout, its mask: per unit, per example
 BYTES_PER_GENERATED_EXAMPLE = 128  # a generated 2-D example while scikit-learn draws it, and its copies
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,

@@ -20,15 +20,15 @@ def test_estimate_terms_by_hand():
         "data": 8 * 3 * 14 * 2,  # 672
         "parameters": 8 * 2 * 13 * 2,  # 416
         "optimizer state": 8 * 2 * 13 * 2,  # 416
-        "batch workspace": 8 * 2 * (24 * 5 + 10),  # 4 * (2 + 3 + 1) = 24 per example: 2080
-        "full-data workspace": 8 * 2 * 24 * 10,  # 3840
+        "batch workspace": 8 * 2 * (36 * 5 + 10),  # 6 * (2 + 3 + 1) = 36 per example: 3040
+        "full-data workspace": 8 * 2 * 36 * 10,  # 5760
         "history": 8 * 2 * (14 + 4 * 3),  # 7 // 3 + 1 = 3 evaluations: 416
     }
-    assert est.total == 7840
+    assert est.total == 10720
 
 
 def test_full_batch_uses_every_example():
-    assert budget.estimate([2, 1], 10, 0, None, 1).terms["batch workspace"] == 8 * (4 * 3 * 10 + 10)
+    assert budget.estimate([2, 1], 10, 0, None, 1).terms["batch workspace"] == 8 * (6 * 3 * 10 + 10)
 
 
 @pytest.mark.parametrize("text,expected", [("4GiB", 4 * 1024**3), ("2GB", 2 * 10**9), ("1e9", 10**9),
@@ -53,11 +53,11 @@ def test_the_default_budget_is_half_the_physical_memory(monkeypatch):
 
 
 def test_check_refuses_over_budget_only(monkeypatch):
-    monkeypatch.setenv("DNN_MEMORY_BUDGET", "7840")
-    est = budget.estimate([2, 3, 1], 10, 4, 5, 7, k=2, eval_every=3)  # 7840 bytes, by hand above
+    monkeypatch.setenv("DNN_MEMORY_BUDGET", "10720")
+    est = budget.estimate([2, 3, 1], 10, 4, 5, 7, k=2, eval_every=3)  # 10720 bytes, by hand above
     budget.check(est)
-    monkeypatch.setenv("DNN_MEMORY_BUDGET", "7839")
-    with pytest.raises(BudgetError, match=r"7.7 KiB .*full-data workspace 3.8 KiB \(data, model.hidden\)"):
+    monkeypatch.setenv("DNN_MEMORY_BUDGET", "10719")
+    with pytest.raises(BudgetError, match=r"10.5 KiB .*full-data workspace 5.6 KiB \(data, model.hidden\)"):
         budget.check(est)
 
 
