@@ -238,8 +238,13 @@ class Adam(Optimizer):
         # two whole-vector operations fewer.
         self.t += 1
         root = (1 - self.beta2**self.t) ** 0.5
-        self._lr_t[...] = rate * root / (1 - self.beta1**self.t)
-        self._epsilon_t[...] = self.epsilon * root
+        if self._lr_t.ndim:  # a stack's (K, 1) factors, without temporary arrays
+            np.multiply(rate, root, self._lr_t)
+            np.divide(self._lr_t, 1 - self.beta1**self.t, self._lr_t)
+            np.multiply(self.epsilon, root, self._epsilon_t)
+        else:
+            self._lr_t[...] = rate * root / (1 - self.beta1**self.t)
+            self._epsilon_t[...] = self.epsilon * root
 
 
 class Composite:

@@ -75,7 +75,7 @@ class EpochProgram:
         if self.full_batch:
             return self.Y_e
         if self.own_orders:
-            np.take(self.rows, self.seeding.permutations(epoch, self.m), axis=0, out=self.both)
+            self.rows.take(self.seeding.permutations(epoch, self.m), 0, self.both, "clip")
             return self.Y_e
         if self.stacked:
             order = self.seeding.permutations(epoch, self.m)

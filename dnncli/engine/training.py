@@ -212,6 +212,10 @@ def fit(
     costs, rates = np.full((epochs, K), np.nan), np.full((epochs, K), np.nan)
     # ||dW_l|| per epoch: the vanishing-gradient view (dW_l are the rows above the bias row of each block)
     norms, dW_blocks = np.full((epochs, K, network.L), np.nan), [grads.WbT[l][..., :-1, :] for l in range(1, network.L + 1)]
+    # a stack's: every layer's sum of dW_l^2 at once, as sums over the W_l segments of the squared gradient
+    starts = np.ravel([(network.layout.blocks_at[l], network.layout.blocks_at[l] + network.sizes[l - 1] * network.sizes[l])
+                       for l in range(1, network.L + 1)])
+    squares = np.empty_like(dtheta)
     status, message = [Status.COMPLETED] * K, [""] * K
     epochs_run = [0] * K
     active = np.ones(K, dtype=bool)
@@ -273,15 +277,15 @@ def fit(
                 cost = loss_sum(Z_epoch, None, Y_e) / m + l2
                 if stacked:
                     row = costs[epoch] = np.where(active, cost, np.nan)
-                    rates[epoch] = np.ravel(learning_rate) if np.ndim(learning_rate) else learning_rate
+                    rates[epoch] = rate[:, 0]
                     diverged = np.flatnonzero(active & ~(np.isfinite(row) & (row <= limit)))
                 else:  # one model: plain floats (a few ufunc calls per epoch would show on the K = 1 path)
                     c = float(cost)
                     costs[epoch, 0], rates[epoch, 0], row = c, learning_rate, costs[epoch]
                     diverged = () if math.isfinite(c) and c <= limit0 else (0,)
                 if stacked:
-                    for j, dW in enumerate(dW_blocks):
-                        norms[epoch, :, j] = np.einsum("kij,kij->k", dW, dW)
+                    np.multiply(dtheta, dtheta, squares)
+                    norms[epoch] = np.add.reduceat(squares, starts, axis=1)[:, ::2]
                 else:
                     norms[epoch, 0] = [vdot(dW, dW) for dW in dW_blocks]  # squared; the root is taken once, below
                 if len(diverged):
