@@ -27,6 +27,7 @@ class NumpySeeding:
     """Independent modern generators for init, shuffles and dropout, from one seed."""
 
     def __init__(self, seed: int):
+        self.seed = seed
         init, shuffle, dropout = np.random.SeedSequence(seed).spawn(3)
         self._init = np.random.default_rng(init)
         self._shuffle = np.random.default_rng(shuffle)

@@ -52,7 +52,7 @@ class _StackedDraws:
         self.rngs, self.shared = rngs, shared
 
     def random(self, shape):
-        if self.shared:  # every member's stream is the same one (course seeding): draw once
+        if self.shared:  # every member's stream is the same one (course seeding, or one seed): draw once
             return np.broadcast_to(self.rngs[0].random(shape[1:]), shape)
         return np.stack([rng.random(shape[1:]) for rng in self.rngs])
 
@@ -69,7 +69,10 @@ class StackedSeeding:
         kinds = {type(s) for s in self.members}
         if len(kinds) != 1:
             raise ValueError("a stack takes members of one seeding mode")
-        self.shared = getattr(self.members[0], "shared_streams", False)
+        # one stream serves every member when the streams do not depend on the seed (course
+        # seeding) or when every member has the same seed (a tune's trials): draw it once
+        seeds = {getattr(s, "seed", None) for s in self.members}
+        self.shared = getattr(self.members[0], "shared_streams", False) or (len(seeds) == 1 and None not in seeds)
         self._orders, self._first, self._m = None, 0, 0
 
     CHUNK = 32  # epochs of mini-batch orders drawn at once per member
