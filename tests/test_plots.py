@@ -130,6 +130,28 @@ def test_boundary_figure_draws_train_points_on_top_of_lighter_smaller_test_point
     assert legend_texts(ax.get_legend()) == ["a", "b", "train", "test"]
 
 
+def test_boundary_regions_are_one_image_and_each_border_one_outline():
+    from matplotlib.colors import to_rgba
+    from matplotlib.contour import ContourSet
+
+    from dnncli.plots import boundary_figure
+    from dnncli.plots.style import qualitative_colors
+
+    X, y = moons_like()
+    for n_classes in (2, 3):  # regions left of -0.5, between, right of 0.5 (two: left and right of 0)
+        edges = [0.0] if n_classes == 2 else [-0.5, 0.5]
+        fig = boundary_figure(lambda A, edges=edges: np.searchsorted(edges, A[0]), X, y % n_classes)
+        (ax,) = fig.axes
+        (image,) = ax.get_images()
+        rgba = np.asarray(image.get_array())
+        colors = qualitative_colors(n_classes)
+        assert rgba.shape == (300, 300, 4)
+        assert np.allclose(rgba[150, 0] / 255, to_rgba(colors[0], 0.25), atol=1 / 255)  # the left edge: class 0
+        assert np.allclose(rgba[150, -1] / 255, to_rgba(colors[-1], 0.25), atol=1 / 255)
+        outlines = [c for c in ax.get_children() if isinstance(c, ContourSet)]
+        assert len(outlines) == n_classes - 1  # two classes: one line, not the same line twice
+
+
 def test_plot_cost_writes_png_of_expected_size(tmp_path):
     epochs = np.arange(1, 10001)
     rng = np.random.default_rng(1)
@@ -172,17 +194,59 @@ def test_no_partial_file_when_predict_raises(tmp_path):
 
 
 def test_no_partial_file_when_saving_fails(tmp_path, monkeypatch):
-    from matplotlib.figure import Figure
+    import dnncli.plots.style
 
-    def broken_savefig(self, fname, **kwargs):
+    def broken_imsave(fname, *args, **kwargs):
         with open(fname, "wb") as f:  # half a file, then a crash
             f.write(PNG_SIGNATURE)
         raise OSError("disk full")
 
-    monkeypatch.setattr(Figure, "savefig", broken_savefig)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(dnncli.plots.style, "imsave", broken_imsave)
+    with pytest.raises(OSError, match="disk full while writing"):
         plot_cost(tmp_path / "cost.png", np.arange(3), np.array([1.0, 0.5, 0.2]))
     assert_only(tmp_path)
+
+
+def test_save_writes_the_pixels_savefig_would(tmp_path):
+    """One layout and one draw (save) give the image of matplotlib's own two-pass savefig."""
+    from dnncli.plots import boundary_figure, cost_figure
+    from dnncli.plots.style import save
+
+    e, cost, te, test_cost = overfit_costs()
+    X, y = moons_like()
+    figures = {"cost": lambda: cost_figure(e, cost, test_epochs=te, test_cost=test_cost, title="run"),
+               "boundary": lambda: boundary_figure(lambda A: (A[0] > 0).astype(int), X, y, title="b")}
+    for name, make in figures.items():
+        save(make(), tmp_path / f"{name}.png")
+        make().savefig(tmp_path / f"{name}_savefig.png", format="png")
+        ours, theirs = read_png(tmp_path / f"{name}.png"), read_png(tmp_path / f"{name}_savefig.png")
+        assert ours.shape == theirs.shape and np.array_equal(ours, theirs), name
+
+
+def test_run_plots_need_no_mathtext():
+    """Tick labels and axis labels are plain text (a first mathtext label costs a process 0.1 s)."""
+    from matplotlib.text import Text
+
+    from dnncli.plots import boundary_figure, cost_figure
+    from dnncli.plots.run import gradients_figure
+
+    e, cost, te, test_cost = overfit_costs()
+    X, y = moons_like()
+    norms = np.array([[1e-6 * 0.99**i, 1e-3, 1e-1] for i in range(300)])
+    for fig in (cost_figure(e, cost, test_epochs=te, test_cost=test_cost, learning_rate=1.0 / (1 + e)),
+                gradients_figure(np.arange(300), norms), boundary_figure(lambda A: (A[0] > 0).astype(int), X, y)):
+        fig.draw_without_rendering()  # tick labels exist once drawn
+        texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+        assert texts and not [t for t in texts if Text(text=t)._preprocess_math(t)[1]], texts
+
+
+@pytest.mark.parametrize("value, label", [(0.05, "0.05"), (1.0, "1"), (20.0, "20"), (1e-4, "0.0001"),
+                                          (1e-5, "10\u207b\u2075"), (2e-6, "2\u00d710\u207b\u2076"),
+                                          (1e5, "10\u2075"), (1e12, "10\u00b9\u00b2")])
+def test_log_tick_labels_are_plain_numbers_or_powers_of_ten(value, label):
+    from dnncli.plots.style import _plain_number
+
+    assert _plain_number(value) == label
 
 
 def test_gradient_and_accuracy_figures_say_what_they_show():

@@ -127,9 +127,9 @@ def boundaries_grid_figure(panels: Sequence[BoundaryPanel], *, class_names: Sequ
     for ax in axes[n:]:
         ax.set_visible(False)
     for ax in axes[(nrows - 1) * ncols - (nrows * ncols - n): n]:
-        ax.set_xlabel("$x_1$")
+        ax.set_xlabel("x\u2081")  # as the run plot: plain text, no mathtext
     for ax in axes[:n:ncols]:
-        ax.set_ylabel("$x_2$")
+        ax.set_ylabel("x\u2082")
     handles = legend_handles(colors, class_names, has_test)
     fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8), fontsize="small",
                frameon=False)

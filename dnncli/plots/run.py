@@ -88,7 +88,9 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
     if ax_lr is not None:
         ax_lr.plot(epochs[: lr.size], lr[: epochs.size], color="C2", lw=1.2, drawstyle="steps-post")
         lr_log = use_log_scale(lr)
-        ax_lr.set_yscale("log" if lr_log else "linear")
+        if lr_log:
+            ax_lr.set_yscale("log")
+            label_log_axis(ax_lr.yaxis, finite_lr.min(), finite_lr.max())
         ax_lr.set_ylabel("learning rate\n(log scale)" if lr_log else "learning\nrate", fontsize="small")
         ax_lr.grid(True, alpha=0.4)
     (ax_lr or ax).set_xlabel("epoch")
@@ -116,7 +118,7 @@ def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels
     draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors)
     ax.legend(handles=legend_handles(colors, class_names, X_test is not None), loc="best", framealpha=0.85,
               fontsize="small")
-    x_label, y_label = ("$x_1$", "$x_2$") if axis_labels is None else (t.replace("$", r"\$") for t in axis_labels)
+    x_label, y_label = ("x\u2081", "x\u2082") if axis_labels is None else (t.replace("$", r"\$") for t in axis_labels)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.set_title(wrap(title or "decision boundary", BOUNDARY_FIGSIZE[0] - 0.4, fontsize=12))
@@ -151,6 +153,7 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
     x = np.asarray(epochs, dtype=float)[: len(norms)]
     layers = norms.shape[1] if norms.ndim == 2 else 0
     colors = qualitative_colors(layers)
+    drawn = []  # the curves as drawn (smoothed): the ticks cover what is seen
     for j in range(layers):
         y = norms[:, j]
         ok = np.isfinite(y) & (y > 0)
@@ -158,7 +161,10 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
             smoothed, window = smooth_rows(y[ok][None, :], True)
             keep = thin(ok.sum()) if window is not None else slice(None)  # as in cost_figure
             ax.plot(x[ok][keep], smoothed[0][keep], color=colors[j], lw=1.4, label=f"layer {j + 1}: ||dW{j + 1}||")
+            drawn.append(smoothed[0][keep])
     ax.set_yscale("log")
+    if drawn:
+        label_log_axis(ax.yaxis, min(map(np.min, drawn)), max(map(np.max, drawn)))
     ax.set_xlabel("epoch")
     ax.set_ylabel("gradient norm (log scale)")
     ax.grid(True, which="both", alpha=0.3)
