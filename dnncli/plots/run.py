@@ -90,7 +90,7 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
         lr_log = use_log_scale(lr)
         if lr_log:
             ax_lr.set_yscale("log")
-            label_log_axis(ax_lr.yaxis, finite_lr.min(), finite_lr.max())
+            label_log_axis(ax_lr.yaxis, finite_lr.min(), finite_lr.max(), fine=False)  # a small panel
         ax_lr.set_ylabel("learning rate\n(log scale)" if lr_log else "learning\nrate", fontsize="small")
         ax_lr.grid(True, alpha=0.4)
     (ax_lr or ax).set_xlabel("epoch")

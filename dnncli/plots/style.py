@@ -77,11 +77,12 @@ def _plain_number(value: float, _pos=None) -> str:
     return power if mantissa == "1" else f"{mantissa}\u00d7{power}"
 
 
-def label_log_axis(axis, lo: float, hi: float) -> None:
+def label_log_axis(axis, lo: float, hi: float, *, fine: bool = True) -> None:
     """Enough labelled ticks on a log ``axis`` showing ``lo``..``hi``: 1-2-5 per decade when
-    it spans up to 3 decades, powers of ten otherwise; unlabelled minor ticks in between."""
+    it spans up to 3 decades (and ``fine``: not in a small panel), powers of ten otherwise;
+    unlabelled minor ticks in between."""
     decades = np.log10(hi / lo) if lo > 0 and hi > lo else 0.0
-    subs = (1.0, 2.0, 5.0) if decades <= 3 else (1.0,)
+    subs = (1.0, 2.0, 5.0) if fine and decades <= 3 else (1.0,)
     axis.set_major_locator(LogLocator(base=10, subs=subs))
     axis.set_major_formatter(FuncFormatter(_plain_number))
     axis.set_minor_locator(LogLocator(base=10, subs=np.arange(2, 10)))
