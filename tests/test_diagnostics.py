@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-from pngs import read_png
 from sklearn.metrics import confusion_matrix, recall_score
 
 from dnncli.config import validate
@@ -13,6 +12,7 @@ from dnncli.data import SCALE_RATIO, Dataset, UnscaledInputWarning, scale_warnin
 from dnncli.experiments.train import train
 from dnncli.pipeline import held_out, per_class_accuracy
 from dnncli.plots.confusion import confusion_figure
+from tests.pngs import read_png
 
 DIGITS = {"name": "digits_small", "data": {"name": "digits"}, "model": {"hidden": [16]},
           "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 3, "eval_every": 1}}

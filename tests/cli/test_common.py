@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dnncli.cli.main import app
+from tests import ROOT
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi"))  # 9**9 leaves
@@ -295,7 +296,7 @@ def assert_one_line_exit_2(result, args) -> str:
 
 @pytest.mark.parametrize("case_id,build", CORPUS, ids=[c[0] for c in CORPUS])
 def test_bad_input_is_one_line_and_exit_2(case_id, build, tmp_path, monkeypatch):
-    monkeypatch.chdir(pathlib.Path(__file__).resolve().parents[1])  # configs/ paths in the flags
+    monkeypatch.chdir(ROOT)  # configs/ paths in the flags
     monkeypatch.setenv("DNN_MEMORY_BUDGET", "8GiB")  # the same limit on every machine
     args = build(tmp_path)
     err = assert_one_line_exit_2(run_dnn(args), args)
@@ -311,7 +312,7 @@ def message(case_id: str, tmp_path) -> str:
 
 @pytest.fixture
 def root(monkeypatch):
-    monkeypatch.chdir(pathlib.Path(__file__).resolve().parents[1])
+    monkeypatch.chdir(ROOT)
     monkeypatch.setenv("DNN_MEMORY_BUDGET", "8GiB")
 
 

@@ -14,8 +14,7 @@ from dnncli.engine.callbacks import LambdaCallback
 from dnncli.errors import DnnError
 from dnncli.experiments.train import resume, train
 from dnncli.runs import load_npz, save_npz
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests import ROOT
 
 # the course's moons setup on fewer examples: 5 mini-batches of 16 (the last one of 4) per epoch
 BASE = {"name": "r", "seed": 3, "data": {"name": "moons", "n_samples": 68, "n_test": 40, "noise": 0.2},

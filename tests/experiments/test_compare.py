@@ -226,10 +226,10 @@ def test_a_tie_is_called_a_tie():
 
 
 def test_a_full_disk_during_a_compare_is_one_line_and_marks_it_failed(tmp_path, monkeypatch):
-    from faults import fill_disk_at
     from typer.testing import CliRunner
 
     from dnncli.cli.main import app
+    from tests.faults import fill_disk_at
 
     fill_disk_at(monkeypatch, "history.csv")
     result = CliRunner().invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--jobs", "1", "--set", "training.epochs=5",

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pngs import read_png
 from typer.testing import CliRunner
 
 from dnncli.cli.main import app
@@ -15,8 +14,9 @@ from dnncli.engine.training import History
 from dnncli.experiments.show import read_history, redraw
 from dnncli.experiments.writing import history_rows
 from dnncli.runs import write_history_csv
+from tests import ROOT
+from tests.pngs import read_png
 
-ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = "training.epochs=30"
 
 

@@ -121,10 +121,10 @@ def test_softmax_and_standardized_data(tmp_path):
 
 
 def test_a_full_disk_is_one_line_exit_1_and_the_run_is_marked_failed(tmp_path, monkeypatch):
-    from faults import fill_disk_at
     from typer.testing import CliRunner
 
     from dnncli.cli.main import app
+    from tests.faults import fill_disk_at
 
     fill_disk_at(monkeypatch, "history.csv")
     result = CliRunner().invoke(app, ["train", "configs/adam_moons.yaml", "--set", "training.epochs=20", "--out",

@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from figures import assert_inside_figure, extents, figure_legend, labelled_ticks, legend_texts, overlaps, renderer, titles
-from pngs import assert_only, read_png
 
 from dnncli.plots import (
     BoundaryPanel,
@@ -16,6 +14,8 @@ from dnncli.plots import (
 )
 from dnncli.plots.compare import ENDED_LABEL
 from dnncli.plots.curves import smooth
+from tests.figures import assert_inside_figure, extents, figure_legend, labelled_ticks, legend_texts, overlaps, renderer, titles
+from tests.pngs import assert_only, read_png
 
 
 def noisy_costs(floor, tau, seeds=3, epochs=10000, seed=0, noise=0.2):

@@ -1,11 +1,11 @@
 """The `dnn lr-find` plot: final cost per learning rate, mean and seed band, divergence, the suggestion."""
 
 import numpy as np
-from figures import assert_inside_figure, figure_legend, labelled_ticks, legend_texts, titles
-from pngs import assert_only, read_png
 
 from dnncli.plots import lr_find_figure, plot_lr_find
 from dnncli.plots.lr_find import DIVERGED_LABEL, NONE_DIVERGED_LABEL
+from tests.figures import assert_inside_figure, figure_legend, labelled_ticks, legend_texts, titles
+from tests.pngs import assert_only, read_png
 
 RATES = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
 

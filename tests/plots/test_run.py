@@ -5,11 +5,11 @@ import sys
 
 import numpy as np
 import pytest
-from figures import assert_inside_figure, labelled_ticks, legend_texts, points_under, titles
-from pngs import PNG_SIGNATURE, assert_only, read_png
 
 from dnncli.plots import plot_cost, plot_decision_boundary
 from dnncli.plots.curves import use_log_scale
+from tests.figures import assert_inside_figure, labelled_ticks, legend_texts, points_under, titles
+from tests.pngs import PNG_SIGNATURE, assert_only, read_png
 
 
 def moons_like(m=60, seed=0):

@@ -1,10 +1,10 @@
 """The `dnn tune` plot: the metric of every trial against each searched value."""
 
 import pytest
-from figures import assert_inside_figure, figure_legend, legend_texts, titles
-from pngs import assert_only, read_png
 
 from dnncli.plots import SearchPanel, plot_search, search_figure
+from tests.figures import assert_inside_figure, figure_legend, legend_texts, titles
+from tests.pngs import assert_only, read_png
 
 
 def panels():

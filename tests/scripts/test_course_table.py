@@ -1,11 +1,11 @@
 """`seeding: course` reproduces every published row of the assignments (configs/course/)."""
 
 import importlib.util
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests import ROOT
+
 spec = importlib.util.spec_from_file_location("course_table", ROOT / "scripts/course_table.py")
 course_table = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(course_table)
