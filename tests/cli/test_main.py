@@ -1,7 +1,9 @@
-"""The real `dnn` entry point, in subprocesses: main paths, every shipped config, bad input."""
+"""The `dnn` entry point: main paths, every shipped config, bad input, completion.
+
+Through Typer's CliRunner in this process; real processes only for `python -m dnncli`, an exit code through
+the entry point, Ctrl-C, and what a fresh interpreter imports."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,37 +13,32 @@ from pathlib import Path
 import pytest
 
 from tests import ROOT
+from tests.invoke import dnn, no_traceback
 
-CONFIGS = sorted((ROOT / "configs").rglob("*.yaml"))
-
-
-def dnn(*args, cwd=ROOT, timeout=120):
-    return subprocess.run([sys.executable, "-m", "dnncli.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+# Every config a user finds in configs/, and one of configs/course/ (course seeding, no test set, a schedule):
+# the other twelve course configs train to the end, through the same train(), in tests/scripts/test_course_table.py.
+CONFIGS = [*sorted((ROOT / "configs").glob("*.yaml")), ROOT / "configs/course/adam_staircase_moons.yaml"]
 
 
-def test_help_is_fast_and_imports_nothing_heavy():
-    code = ("import sys, time; t = time.perf_counter(); from dnncli.cli.main import app; "
-            "heavy = [m for m in ('matplotlib', 'sklearn', 'dask', 'optuna', 'scipy', 'pydantic', 'h5py') if m in sys.modules]; "
-            "print(heavy)")
+@pytest.fixture(autouse=True)
+def at_the_root(monkeypatch):
+    """Commands name configs/ relative to the repository, as a user in its folder would."""
+    monkeypatch.chdir(ROOT)
+
+
+def test_help_imports_nothing_heavy():
+    """What keeps `dnn --help` fast: importing the app and printing its help load none of the heavy libraries."""
+    code = ("import sys\nfrom dnncli.cli.main import app\n"
+            "try:\n    app(['--help'], prog_name='dnn')\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+            "heavy = [m for m in ('matplotlib', 'sklearn', 'dask', 'optuna', 'scipy', 'pydantic', 'h5py') if m in sys.modules]\n"
+            "print('heavy:', heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "[]"
-    assert dnn("--help").returncode == 0
-
-
-def dnn_here(*args):
-    """The CLI in this process (Typer's CliRunner): the same command without an interpreter's start-up."""
-    from typer.testing import CliRunner
-
-    from dnncli.cli.main import app
-
-    return CliRunner().invoke(app, [str(a) for a in args])
+    assert "Usage: dnn [OPTIONS] COMMAND" in out and out.splitlines()[-1] == "heavy: []"
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
-def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    result = dnn_here("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
+def test_every_shipped_config_runs(config, tmp_path):
+    result = dnn("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
     assert metrics["status"] == "completed" and metrics["epochs_run"] == 20
@@ -50,15 +47,15 @@ def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
 
 def test_train_prints_a_table_and_runs_lists_it(tmp_path):
     proc = dnn("train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--out", tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.output
     assert "accuracy" in proc.stdout and "run directory" in proc.stdout
     listing = dnn("runs", tmp_path)
-    assert listing.returncode == 0 and "adam_moons" in listing.stdout and "completed" in listing.stdout
+    assert listing.exit_code == 0 and "adam_moons" in listing.stdout and "completed" in listing.stdout
 
 
 def test_print_config_shows_every_default():
     proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--set", "optimizer.name=momentum")
-    assert proc.returncode == 0
+    assert proc.exit_code == 0, proc.output
     assert "beta: 0.9" in proc.stdout and "beta1" not in proc.stdout and "eval_every: 100" in proc.stdout
 
 
@@ -66,29 +63,28 @@ def test_print_config_json_is_the_resolved_config():
     from dnncli.config import load_config
 
     proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--json", "--set", "optimizer.name=momentum")
-    assert proc.returncode == 0, proc.stderr
+    assert proc.exit_code == 0, proc.output
     assert json.loads(proc.stdout) == load_config(ROOT / "configs/adam_moons.yaml", ["optimizer.name=momentum"]).to_dict()
 
 
 def test_shell_completion_is_on():
     def complete(words: str) -> list[str]:
-        env = {**os.environ, "_DNN_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
-        proc = subprocess.run([sys.executable, "-m", "dnncli", *words.split()[1:]], env=env, capture_output=True, text=True,
-                              cwd=ROOT, timeout=60)
-        assert proc.returncode == 0, proc.stderr
+        env = {"_DNN_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(len(words.split()) - 1)}
+        proc = dnn(*words.split()[1:], env=env, prog_name="dnn")  # the prog name main() gives: tested below
+        assert proc.exit_code == 0, proc.output
         return proc.stdout.split()
 
     assert complete("dnn tr") == ["train"]
     assert complete("dnn sc") == ["schema"]
     assert complete("dnn train --print") == ["--print-config"]
-    script = dnn("--show-completion", "bash")
-    assert script.returncode == 0 and "_dnn_completion" in script.stdout and "_DNN_COMPLETE=complete_bash" in script.stdout
+    script = dnn("--show-completion", "bash", prog_name="dnn")
+    assert script.exit_code == 0 and "_dnn_completion" in script.stdout and "_DNN_COMPLETE=complete_bash" in script.stdout
     assert "--install-completion" in dnn("--help").stdout
 
 
 def test_datasets_lists_shapes():
     proc = dnn("datasets")
-    assert proc.returncode == 0
+    assert proc.exit_code == 0, proc.output
     for name in ("moons", "circles", "flower", "digits", "breast_cancer", "h5"):
         assert name in proc.stdout
 
@@ -104,20 +100,21 @@ def test_datasets_lists_shapes():
 ])
 def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
     proc = dnn("train", "configs/adam_moons.yaml", *args, "--out", tmp_path)
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert proc.exit_code == 2 and no_traceback(proc), proc.output
     assert fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_missing_config_file_exits_2(tmp_path):
-    proc = dnn("train", tmp_path / "nope.yaml")
+def test_missing_config_file_exits_2_through_the_entry_point(tmp_path):
+    """The one exit code 2 seen from a real process (the others run in this process, through CliRunner)."""
+    proc = subprocess.run([sys.executable, "-m", "dnncli", "train", str(tmp_path / "nope.yaml")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "not found" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_diverged_run_exits_1_with_a_hint(tmp_path):
     proc = dnn("train", "configs/gd_moons.yaml", "--set", "optimizer.learning_rate=1e300", "--set", "init.name=random",
                "--set", "init.scale=1e6", "--out", tmp_path, "--quiet")
-    assert proc.returncode == 1 and "diverged" in proc.stderr and "learning_rate" in proc.stderr
+    assert proc.exit_code == 1 and no_traceback(proc) and "diverged" in proc.stderr and "learning_rate" in proc.stderr
 
 
 def test_ctrl_c_leaves_an_interrupted_run_and_exits_130(tmp_path):
@@ -151,19 +148,20 @@ def test_ctrl_c_leaves_an_interrupted_run_and_exits_130(tmp_path):
 ])
 def test_more_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
     proc = dnn(*args, "--out", tmp_path) if args[0] in ("compare", "tune") else dnn(*args)
-    assert proc.returncode == 2, proc.stderr
-    assert fragment in proc.stderr and "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.exit_code == 2 and no_traceback(proc), proc.output
+    assert fragment in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not any(tmp_path.iterdir())  # nothing claimed for a command that never started
 
 
 def test_gradcheck_of_a_network_without_hidden_layers():
     proc = dnn("gradcheck", "--config", "configs/adam_moons.yaml", "--set", "model.hidden=[]")
-    assert proc.returncode == 0 and "PASS" in proc.stdout
+    assert proc.exit_code == 0 and "PASS" in proc.stdout
 
 
 def test_python_dash_m_dnncli_and_the_root_exports():
     out = subprocess.run([sys.executable, "-m", "dnncli", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0 and "train" in out.stdout and "compare" in out.stdout
+    assert "Usage: dnn " in out.stdout  # main() names the program (the completion variable is _DNN_COMPLETE)
     code = ("import sys, dnncli\nheavy = {'matplotlib', 'sklearn', 'optuna', 'dask'} & set(sys.modules)\n"
             "from dnncli import train, compare, tune, gradcheck, load_config, run_configs, predict\n"
             "print(sorted(heavy), all(map(callable, (train, compare, tune, gradcheck, load_config, run_configs, predict))))")
@@ -172,24 +170,19 @@ def test_python_dash_m_dnncli_and_the_root_exports():
 
 
 def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
-    from typer.testing import CliRunner
-
-    from dnncli.cli.main import app
-
-    runner = CliRunner()
-    result = runner.invoke(app, ["train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--name", "gd_try",
-                                 "--out", str(tmp_path), "--quiet"])
+    result = dnn("train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--name", "gd_try", "--out", tmp_path,
+                 "--quiet")
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["compare", "gd", "adam", "--seeds", "1", "--set", "training.epochs=5", "--name", "first",
-                                 "--out", str(tmp_path), "--quiet"])
+    result = dnn("compare", "gd", "adam", "--seeds", "1", "--jobs", "1", "--set", "training.epochs=5", "--name", "first",
+                 "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.output
-    result = runner.invoke(app, ["tune", "configs/tune_moons.yaml", "--set", "training.epochs=5", "--trials", "2",
-                                 "--stages", "1", "--jobs", "1", "--name", "lr_search", "--out", str(tmp_path), "--quiet"])
+    result = dnn("tune", "configs/tune_moons.yaml", "--set", "training.epochs=5", "--trials", "2", "--stages", "1",
+                 "--jobs", "1", "--name", "lr_search", "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.output
     names = sorted(p.name.split("-", 2)[2] for p in tmp_path.iterdir())
     assert names == ["compare-first", "gd_try", "tune-lr_search"]
     assert json.loads(next(tmp_path.glob("*-gd_try/metrics.json")).read_text())["name"] == "gd_try"
-    bad = runner.invoke(app, ["train", "configs/adam_moons.yaml", "--name", "../escape", "--out", str(tmp_path)])
+    bad = dnn("train", "configs/adam_moons.yaml", "--name", "../escape", "--out", tmp_path)
     assert bad.exit_code == 2 and "--name" in bad.output and "Traceback" not in bad.output
 
 
@@ -210,7 +203,7 @@ def test_every_registry_entry_is_in_the_help_it_belongs_to():
     wanted = {"train": [*DATASETS, *ACTIVATIONS, *INITIALIZERS, *OPTIMIZERS, *SCHEDULES, *SEEDINGS],
               "compare": list(PRESETS), "gradcheck": list(MODELS), "tune": [*METRICS, *SAMPLERS]}
     for command, names in wanted.items():
-        result = dnn_here(command, "--help")
+        result = dnn(command, "--help")
         assert result.exit_code == 0, result.output
         missing = [n for n in names if not re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", result.output)]
         assert missing == [], (command, missing)
@@ -222,5 +215,5 @@ def test_a_new_registry_entry_reaches_the_help_with_no_other_edit(monkeypatch):
 
     monkeypatch.setitem(OPTIMIZERS._entries, "zz_probe_optimizer", object)
     monkeypatch.setitem(MODELS._entries, "zz_probe_model", object)
-    assert "zz_probe_optimizer" in dnn_here("train", "--help").output
-    assert "zz_probe_model" in dnn_here("gradcheck", "--help").output
+    assert "zz_probe_optimizer" in dnn("train", "--help").output
+    assert "zz_probe_model" in dnn("gradcheck", "--help").output

@@ -2,8 +2,6 @@
 
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -11,6 +9,7 @@ import pytest
 from dnncli.errors import ConfigError, DataError
 from dnncli.experiments.compare import compare, pick_best, resolve_arms, summarize
 from dnncli.presets import AXES, PRESETS
+from tests.invoke import dnn, no_traceback
 
 TINY = ["training.epochs=30", "data.n_samples=60", "data.n_test=40"]
 
@@ -48,9 +47,8 @@ def test_bad_arms(names, fragment):
 
 
 def test_bad_arms_exit_2_from_the_cli(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "compare", "gd", "zeros", "--out", str(tmp_path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "one axis" in proc.stderr and "Traceback" not in proc.stderr
+    proc = dnn("compare", "gd", "zeros", "--out", tmp_path)
+    assert proc.exit_code == 2 and no_traceback(proc) and "one axis" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
@@ -176,9 +174,8 @@ def test_every_preset_belongs_to_a_known_axis_and_validates():
 
 
 def test_cli_json_summary(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "compare", "none", "l2", "--seeds", "2", "--jobs", "1",
-                           "--set", "training.epochs=20", "--out", str(tmp_path), "--json"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = dnn("compare", "none", "l2", "--seeds", "2", "--jobs", "1", "--set", "training.epochs=20", "--out", tmp_path, "--json")
+    assert proc.exit_code == 0, proc.output
     summary = json.loads(proc.stdout)
     assert summary["axis"] == "regularization" and set(summary["arms"]) == {"none", "l2"}
     for key in ("mean", "std", "min", "max"):

@@ -1,8 +1,6 @@
 """`dnn gradcheck`: the course's numbers, every engine variant passes, injected bugs are named."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
@@ -10,6 +8,8 @@ from dnncli.engine.activations import ACTIVATIONS, SigmoidOutput, SoftmaxOutput
 from dnncli.engine.network import Network
 from dnncli.errors import ConfigError
 from dnncli.experiments import gradcheck as gc
+from tests.invoke import dnn as invoke
+from tests.invoke import no_traceback
 
 
 def failing(report):
@@ -88,24 +88,24 @@ def test_relu_kinks_are_flagged_not_failed():
 
 
 def dnn(*args):
-    return subprocess.run([sys.executable, "-m", "dnncli.cli", "gradcheck", *args], capture_output=True, text=True)
+    return invoke("gradcheck", *args)
 
 
 def test_cli_exit_codes_and_json():
     ok = dnn("--model", "three_layer")
-    assert ok.returncode == 0 and "PASS" in ok.stdout and "1.19" in ok.stdout
+    assert ok.exit_code == 0 and "PASS" in ok.stdout and "1.19" in ok.stdout
     failed = dnn("--model", "three_layer", "--threshold", "1e-12")
-    assert failed.returncode == 1 and "FAIL" in failed.stdout
+    assert failed.exit_code == 1 and no_traceback(failed) and "FAIL" in failed.stdout
     bad = dnn("--model", "thre")
-    assert bad.returncode == 2 and "did you mean 'three_layer'" in bad.stderr and "Traceback" not in bad.stderr
-    assert dnn("--model", "deep", "--epsilon", "-1").returncode == 2
+    assert bad.exit_code == 2 and no_traceback(bad) and "did you mean 'three_layer'" in bad.stderr
+    assert dnn("--model", "deep", "--epsilon", "-1").exit_code == 2
     report = json.loads(dnn("--model", "softmax", "--json").stdout)
     assert report["passed"] and {t["name"] for t in report["tensors"]} == {"W1", "b1", "W2", "b2"}
 
 
 def test_cli_checks_any_config():
     proc = dnn("--config", "configs/l2_overfit_moons.yaml", "--set", "model.hidden=[6,4]", "--examples", "10")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.exit_code == 0, proc.output
     assert "PASS" in proc.stdout and "[2, 6, 4, 1]" in proc.stdout
 
 
@@ -121,7 +121,7 @@ def test_the_worst_entry_is_the_wrong_one():
 def test_a_big_network_with_a_large_l2_term_is_not_a_false_alarm():
     """6391 parameters and an L2 term of about 20: the L2 term must not drown the differences."""
     proc = dnn("--config", "configs/l2_overfit_moons.yaml", "--mode", "full")
-    assert proc.returncode == 0, proc.stdout
+    assert proc.exit_code == 0, proc.output
     assert "PASS" in proc.stdout and "6391 parameters" in proc.stdout
 
 

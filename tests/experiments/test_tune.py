@@ -3,8 +3,6 @@
 import csv
 import json
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -14,6 +12,7 @@ from dnncli.errors import ConfigError
 from dnncli.experiments.tune import TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, tune
 from dnncli.search import Param, narrow, parse_params, parse_space
 from dnncli.validation import Split, split_validation
+from tests.invoke import dnn, no_traceback
 
 TINY = ["training.epochs=30", "data.n_samples=80", "data.n_test=40", "training.eval_every=10"]
 CONFIG = "configs/tune_moons.yaml"
@@ -246,18 +245,16 @@ def test_an_interrupted_tune_resumes_and_resamples_only_what_did_not_finish(tmp_
 # -- CLI -----------------------------------------------------------------------------------------
 def test_cli_bad_search_space_exits_2(tmp_path):
     path = write_config(tmp_path, "  optimizer.learning_rate: {log: [0, 1]}\n")
-    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "tune", path, "--out", str(tmp_path)],
-                          capture_output=True, text=True)
-    assert proc.returncode == 2 and "search.optimizer.learning_rate" in proc.stderr and "above 0" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    proc = dnn("tune", path, "--out", tmp_path)
+    assert proc.exit_code == 2 and "search.optimizer.learning_rate" in proc.stderr and "above 0" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and no_traceback(proc)
     assert not list(tmp_path.glob("*-tune-*"))
 
 
 def test_cli_json(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "dnncli.cli", "tune", CONFIG, *sum((["--set", s] for s in TINY), []),
-                           "--trials", "3", "--stages", "1", "--top", "1", "--jobs", "1", "--out", str(tmp_path), "--json"],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = dnn("tune", CONFIG, *sum((["--set", s] for s in TINY), []), "--trials", "3", "--stages", "1", "--top", "1",
+               "--jobs", "1", "--out", tmp_path, "--json")
+    assert proc.exit_code == 0, proc.output
     summary = json.loads(proc.stdout)
     assert len(summary["top"]) == 1 and summary["settings"]["trials"] == 3 and summary["best_config"].endswith("best.yaml")
 
