@@ -17,6 +17,8 @@ from tests.pngs import read_png
 DIGITS = {"name": "digits_small", "data": {"name": "digits"}, "model": {"hidden": [16]},
           "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 3, "eval_every": 1}}
 
+pytestmark = pytest.mark.xdist_group("digits_run")  # the module's fixture runs are made once
+
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):

@@ -23,6 +23,8 @@ EPOCHS = "training.epochs=30"
 def invoke(*args):
     return CliRunner().invoke(app, [str(a) for a in args])
 
+pytestmark = pytest.mark.xdist_group("show_dirs")  # the module's fixture runs are made once
+
 
 @pytest.fixture(scope="module")
 def dirs(tmp_path_factory):

@@ -1,4 +1,6 @@
-"""Cluster mode: a real Dask scheduler and two workers on 127.0.0.1, started and stopped here."""
+"""Cluster mode (execution.DaskExecutor): a real Dask scheduler and two workers on 127.0.0.1, started and stopped here.
+
+One cluster serves the module (one xdist worker runs it all); the test that kills a worker runs last."""
 
 import os
 import signal
@@ -11,6 +13,7 @@ import time
 import pytest
 
 pytest.importorskip("distributed")
+pytestmark = pytest.mark.xdist_group("dask_cluster")  # one cluster per module, not per xdist worker
 
 from dnncli.errors import DnnError  # noqa: E402
 from dnncli.execution import DaskExecutor  # noqa: E402
@@ -36,7 +39,7 @@ def stop(proc):
     proc.wait(timeout=10)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster():
     """A scheduler and two single-threaded workers; yields (address, {worker address: process})."""
     port = free_port()
@@ -85,7 +88,32 @@ def test_compare_on_a_cluster_gives_the_local_numbers(cluster, tmp_path):
     assert len(list(remote.out_dir.glob("*-seed*/params.npz"))) == 4 and (remote.out_dir / "costs.png").exists()
 
 
+def test_an_unreachable_scheduler_is_a_quick_clear_error():
+    start_time = time.time()
+    with pytest.raises(DnnError, match="cannot reach"):
+        DaskExecutor(f"tcp://127.0.0.1:{free_port()}", timeout=2)
+    assert time.time() - start_time < 10
+
+
+def test_tune_on_a_cluster_gives_the_local_trials(cluster, tmp_path):
+    from dnncli.experiments.tune import tune
+
+    address, _ = cluster
+    overrides = ["training.epochs=50", "data.n_samples=100"]
+    remote = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, scheduler=address,
+                  out=tmp_path / "remote", plots=False)
+    local = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, jobs=1,
+                 out=tmp_path / "local", plots=False)
+
+    def rows(result):
+        return sorted((r["trial"], r["status"], r["val_accuracy"]) for r in result.rows)
+
+    assert rows(remote) == rows(local)
+    assert (remote.out_dir / "trials.csv").exists() and (remote.out_dir / "best.yaml").exists()
+
+
 def test_a_worker_killed_mid_run_loses_nothing(cluster, tmp_path):
+    """Last in the module: it leaves the shared cluster one worker short."""
     address, workers = cluster
     overrides = ["training.epochs=1500"]
     box = {}
@@ -110,27 +138,3 @@ def test_a_worker_killed_mid_run_loses_nothing(cluster, tmp_path):
     assert result.summary["reruns"] >= 1
     local = compare(["gd", "momentum", "adam"], overrides=overrides, seeds=2, jobs=2, out=tmp_path / "local", plots=False)
     assert numbers(result) == numbers(local)
-
-
-def test_an_unreachable_scheduler_is_a_quick_clear_error():
-    start_time = time.time()
-    with pytest.raises(DnnError, match="cannot reach"):
-        DaskExecutor(f"tcp://127.0.0.1:{free_port()}", timeout=2)
-    assert time.time() - start_time < 10
-
-
-def test_tune_on_a_cluster_gives_the_local_trials(cluster, tmp_path):
-    from dnncli.experiments.tune import tune
-
-    address, _ = cluster
-    overrides = ["training.epochs=50", "data.n_samples=100"]
-    remote = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, scheduler=address,
-                  out=tmp_path / "remote", plots=False)
-    local = tune("configs/tune_moons.yaml", overrides=overrides, trials=6, stages=2, top=1, jobs=1,
-                 out=tmp_path / "local", plots=False)
-
-    def rows(result):
-        return sorted((r["trial"], r["status"], r["val_accuracy"]) for r in result.rows)
-
-    assert rows(remote) == rows(local)
-    assert (remote.out_dir / "trials.csv").exists() and (remote.out_dir / "best.yaml").exists()
