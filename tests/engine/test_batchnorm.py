@@ -25,7 +25,7 @@ def test_batchnorm_trains_where_the_same_config_without_it_does_not(tmp_path):
 def test_parameters_and_running_statistics_are_saved(tmp_path):
     cfg = validate({"model": {"hidden": [6, 4]}, "regularization": {"batchnorm": [True, False]},
                     "training": {"epochs": 20}})
-    result = train(cfg, tmp_path)
+    result = train(cfg, tmp_path, plots=False)
     saved = load_npz(result.run_dir / "params.npz")
     assert set(saved) == {"W1", "gamma1", "beta1", "running_mean1", "running_var1", "W2", "b2", "W3", "b3"}
     assert saved["gamma1"].shape == (6, 1) and not np.allclose(saved["running_mean1"], 0)

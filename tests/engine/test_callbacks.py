@@ -19,7 +19,7 @@ STOP = ["data.validation=0.2", "training.early_stopping={monitor: val_cost, pati
 def test_early_stopping_on_the_overfit_config_beats_training_on(tmp_path):
     """The done-when of the issue: stops early, restores the best weights, tests at least as well."""
     plain = train(load_config(OVERFIT), tmp_path, plots=False)
-    stopped = train(load_config(OVERFIT, STOP), tmp_path)
+    stopped = train(load_config(OVERFIT, STOP), tmp_path, plots=False)
     m = stopped.metrics
     assert m["status"] == "completed" and m["epochs_run"] < 3000 and m["stopped_epoch"] == m["epochs_run"] - 1
     assert m["restored_best"] and m["best_epoch"] == m["stopped_epoch"] - 200

@@ -66,7 +66,7 @@ def test_training_continues_from_saved_params(tmp_path):
 
 def test_a_diverging_run_stops_with_status_diverged(tmp_path):
     cfg = small(init={"name": "random", "scale": 1e6}, optimizer={"name": "gd", "learning_rate": 1e300})
-    result = train(cfg, tmp_path)
+    result = train(cfg, tmp_path, plots=False)  # a diverged run's plots: tests/cli/test_main.py
     assert result.metrics["status"] == "diverged"
     assert "learning_rate" in result.metrics["message"]
     assert result.metrics["epochs_run"] < 30
@@ -116,7 +116,7 @@ def test_softmax_and_standardized_data(tmp_path):
     assert result.metrics["test_accuracy"] > 0.9
     assert not (result.run_dir / "decision_boundary.png").exists()  # 30 features: no 2-D plot
     spiral = train(validate({"data": {"name": "spiral"}, "model": {"hidden": [16]},
-                             "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 30}}), tmp_path)
+                             "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 30}}), tmp_path, plots=False)
     assert load_npz(spiral.run_dir / "params.npz")["W2"].shape == (3, 16)
 
 
