@@ -1,16 +1,22 @@
-"""Finite-difference gradient checks of Network.backward across every model variant.
+"""The network (dnncli/engine/network.py): forward, cost and backward, checked against central differences.
 
 Central differences with eps 1e-7 on float64 theta, relative difference
 ||g - g~|| / (||g|| + ||g~||) < 1e-7, for every hidden activation x output layer x L2,
 with and without dropout (fixed masks: a fresh RandomState(0) at every forward pass).
 Cases that must FAIL the check (corrupted gradients, mismatched masks) show the check bites.
+
+Course cases: the assignments' public test cases, inputs drawn from ``np.random.RandomState(1)`` in the
+order the reference lists them (the course's ``np.random.seed(1)``), expected numbers copied from the
+reference file or computed by a formula written out here.
 """
 
 import numpy as np
 import pytest
 
-from dnncli.engine.activations import ACTIVATIONS, SigmoidOutput, SoftmaxOutput
-from dnncli.engine.network import Network
+from dnncli.engine.activations import ACTIVATIONS, ReLU, SigmoidOutput, SoftmaxOutput
+from dnncli.engine.initializers import He
+from dnncli.engine.minibatches import gather_columns
+from dnncli.engine.network import Layout, Network
 
 EPS = 1e-7
 THRESHOLD = 1e-7
@@ -211,3 +217,167 @@ def test_stack_gradient_check_with_dropout(activation):
         minus[index] -= EPS
         approx[index] = (np.sum(cost(network, plus, X, Y)) - np.sum(cost(network, minus, X, Y))) / (2 * EPS)
     assert difference(grad, approx) < THRESHOLD
+
+
+# ------------------------------------------------------------------ the course's L2 and dropout cases
+
+
+ATOL = 1e-8  # the course reference prints 8 decimals
+
+
+def course_params(rng):
+    """W1 (2,3), b1 (2,1), W2 (3,2), b2 (3,1), W3 (1,3), b3 (1,1) drawn in that order."""
+    shapes = [("W1", (2, 3)), ("b1", (2, 1)), ("W2", (3, 2)), ("b2", (3, 1)), ("W3", (1, 3)), ("b3", (1, 1))]
+    return Layout([3, 2, 3, 1]).from_arrays({name: rng.randn(*shape) for name, shape in shapes})
+
+
+def cross_entropy(A, Y):
+    """-(1/m) sum(y log a + (1 - y) log(1 - a)), written out independently."""
+    m = Y.shape[1]
+    return -np.sum(Y * np.log(A) + (1 - Y) * np.log(1 - A)) / m
+
+
+def test_l2_cost():
+    rng = np.random.RandomState(1)
+    Y = np.array([[1, 1, 0, 1, 0]], dtype=float)
+    theta = course_params(rng)
+    A3 = np.array([[0.40682402, 0.01629284, 0.16722898, 0.10118111, 0.40682402]])
+    network = Network([3, 2, 3, 1], ReLU(), SigmoidOutput(), lambd=0.1)
+    cost = cross_entropy(A3, Y) + network.l2_cost(network.layout.split(theta), 5)
+    assert cost == pytest.approx(1.7864859451590758, abs=1e-8)
+
+
+def test_l2_backward():
+    rng = np.random.RandomState(1)
+    X = rng.randn(3, 5)
+    Y = np.array([[1, 1, 0, 1, 0]], dtype=float)
+    theta = course_params(rng)
+    network = Network([3, 2, 3, 1], ReLU(), SigmoidOutput(), lambd=0.7)
+    params = network.layout.split(theta)
+    dtheta = network.layout.zeros()
+    grads = network.layout.split(dtheta)
+    A, cache = network.forward(params, X)
+    network.backward(params, grads, cache, Y)
+    np.testing.assert_allclose(grads.W[1], [[-0.25604646, 0.12298827, -0.28297129],
+                                            [-0.17706303, 0.34536094, -0.4410571]], atol=ATOL)
+    np.testing.assert_allclose(grads.W[3], [[-1.77691347, -0.11832879, -0.09397446]], atol=ATOL)
+    np.testing.assert_allclose(grads.b[3], [[-0.38032981]], atol=ATOL)
+
+
+def test_dropout_forward():
+    rng = np.random.RandomState(1)
+    X = rng.randn(3, 5)
+    theta = course_params(rng)
+    network = Network([3, 2, 3, 1], ReLU(), SigmoidOutput(), keep_prob=[0.7, 0.7])
+    A3, cache = network.forward(network.layout.split(theta), X, np.random.RandomState(1))
+    np.testing.assert_allclose(A3, [[0.36974721, 0.00305176, 0.04565099, 0.49683389, 0.36974721]], atol=ATOL)
+    np.testing.assert_array_equal(cache[1][2], [[1, 0, 1, 1, 1], [1, 1, 1, 1, 1]])
+
+
+def test_no_dropout_without_a_generator():
+    """Evaluation (no dropout_rng) never drops, even when keep_prob is set."""
+    rng = np.random.RandomState(1)
+    X = rng.randn(3, 5)
+    theta = course_params(rng)
+    plain = Network([3, 2, 3, 1], ReLU(), SigmoidOutput())
+    dropping = Network([3, 2, 3, 1], ReLU(), SigmoidOutput(), keep_prob=[0.7, 0.7])
+    np.testing.assert_array_equal(dropping.forward(dropping.layout.split(theta), X)[0],
+                                  plain.forward(plain.layout.split(theta), X)[0])
+
+
+# ------------------------------------------------------------------ the course's gradient check (three_layer model)
+
+
+def three_layer_case():
+    rng = np.random.RandomState(1)
+    X = rng.randn(4, 3)
+    Y = np.array([[1, 1, 0]], dtype=float)
+    shapes = [("W1", (5, 4)), ("b1", (5, 1)), ("W2", (3, 5)), ("b2", (3, 1)), ("W3", (1, 3)), ("b3", (1, 1))]
+    network = Network([4, 5, 3, 1], ReLU(), SigmoidOutput())
+    theta = network.layout.from_arrays({name: rng.randn(*shape) for name, shape in shapes})
+    return network, theta, X, Y
+
+
+def three_layer_cost(network, theta, X, Y):
+    params = network.layout.split(theta)
+    A, cache = network.forward(params, X)
+    return float(network.loss_sum(A, cache, Y) / X.shape[1] + network.l2_cost(params, X.shape[1]))
+
+
+def course_form_cost(network, theta, X, Y):
+    """The assignment's cost, 1/m * sum(-log(A3) * Y - log(1 - A3) * (1 - Y)), on the engine's A3.
+
+    Taking log of a sigmoid that is close to 1 loses digits; this is why the assignment's
+    gradient check reports 1.189e-07 where the engine's log-sum-exp cost does much better.
+    """
+    A3, _ = network.forward(network.layout.split(theta), X)
+    return float(1.0 / X.shape[1] * np.sum(np.multiply(-np.log(A3), Y) + np.multiply(-np.log(1 - A3), 1 - Y)))
+
+
+def three_layer_gradients(network, theta, X, Y, cost=three_layer_cost):
+    """(backprop gradient, central-difference gradient of ``cost`` with eps 1e-7)."""
+    dtheta = network.layout.zeros()
+    params = network.layout.split(theta)
+    A, cache = network.forward(params, X)
+    network.backward(params, network.layout.split(dtheta), cache, Y)
+    approx = np.zeros_like(theta)
+    eps = 1e-7
+    for i in range(theta.size):
+        plus, minus = theta.copy(), theta.copy()
+        plus[i] += eps
+        minus[i] -= eps
+        approx[i] = (cost(network, plus, X, Y) - cost(network, minus, X, Y)) / (2 * eps)
+    return dtheta, approx
+
+
+def test_three_layer_initial_cost():
+    network, theta, X, Y = three_layer_case()
+    assert theta.size == 47
+    assert three_layer_cost(network, theta, X, Y) == pytest.approx(2.407833389834357, rel=1e-12)
+    # The same number from the course's formula, A3 from the engine's forward pass.
+    assert course_form_cost(network, theta, X, Y) == pytest.approx(2.407833389834357, rel=1e-12)
+    A3, _ = network.forward(network.layout.split(theta), X)
+    assert cross_entropy(A3, Y) == pytest.approx(2.407833389834357, rel=1e-12)
+
+
+def test_three_layer_gradient_check_course_cost():
+    """Central differences of the assignment's cost against our backprop: about 1.189e-07."""
+    network, theta, X, Y = three_layer_case()
+    grad, approx = three_layer_gradients(network, theta, X, Y, cost=course_form_cost)
+    assert 1e-8 < difference(grad, approx) < 2e-7
+    assert difference(grad, approx) == pytest.approx(1.189e-07, rel=0.05)
+
+
+def test_three_layer_gradient_check_engine_cost():
+    """With the engine's stable cost the check is far inside the assignment's 2e-7 bound."""
+    network, theta, X, Y = three_layer_case()
+    grad, approx = three_layer_gradients(network, theta, X, Y)
+    assert difference(grad, approx) < 2e-8
+
+
+def test_three_layer_broken_backprop_is_caught():
+    """The assignment's broken backprop: dW2 doubled and db1 computed with 4/m instead of 1/m."""
+    network, theta, X, Y = three_layer_case()
+    for cost in (three_layer_cost, course_form_cost):
+        grad, approx = three_layer_gradients(network, theta, X, Y, cost=cost)
+        broken = network.layout.views(grad)
+        broken["W2"] *= 2
+        broken["b1"] *= 4
+        assert difference(grad, approx) == pytest.approx(0.2850931567761623, rel=1e-6)
+
+
+# ------------------------------------------------------------------ the input buffer
+
+
+def test_a_batch_gathered_into_the_input_buffer_gives_the_same_pass():
+    """forward(params, X) with X the network's own [X; 1] buffer (filled by gather_columns) == with a copy."""
+    network = Network([2, 5, 2, 1], ReLU(), SigmoidOutput())
+    theta = He()(network.layout, np.random.RandomState(3))
+    params = network.layout.split(theta)
+    X = np.random.RandomState(0).randn(2, 300)
+    perm = np.random.RandomState(1).permutation(300)[:64]
+    expected, _ = network.forward(params, X[:, perm])
+    buffer = network.workspace(theta.shape[:-1], (2, 64)).A[0]
+    assert gather_columns(X, perm, buffer) is buffer
+    A, cache = network.forward(params, buffer)
+    assert np.array_equal(A, expected) and cache.work.ones[0][-1].tolist() == [1.0] * 64

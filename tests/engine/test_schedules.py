@@ -1,12 +1,98 @@
-"""schedule: plateau (Keras' ReduceLROnPlateau): the rule by hand, in fit, per member of a stack, in the config."""
+"""Learning-rate schedules (dnncli/engine/schedules.py): values by hand, per-model arrays, course cases, plateau.
+
+Every expected value is worked out by hand (beside it) or copied from the course reference. Plateau (Keras'
+ReduceLROnPlateau): the rule by hand, in fit, per member of a stack, in the config.
+"""
 
 import numpy as np
 import pytest
 
 from dnncli import pipeline
 from dnncli.config import validate
-from dnncli.engine.schedules import Plateau
+from dnncli.engine.schedules import SCHEDULES, InverseTime, Plateau, Staircase
 from dnncli.errors import ConfigError
+
+# name -> [(constructor kwargs, lr0, epoch, expected)], each expected worked out by hand
+SCHEDULE_VALUES = {
+    "constant": [({}, 0.2, 0, 0.2), ({}, 0.2, 5, 0.2), ({}, 0.2, 1000, 0.2)],
+    "inverse_time": [
+        ({"decay_rate": 0.5}, 0.2, 0, 0.2),
+        ({"decay_rate": 0.5}, 0.2, 2, 0.1),       # 0.2 / (1 + 0.5 * 2)
+        ({"decay_rate": 0.5}, 0.2, 6, 0.05),      # 0.2 / 4
+        ({}, 0.3, 1, 0.15),                       # default rate 1: 0.3 / 2
+    ],
+    "exponential": [
+        ({"decay_rate": 0.5}, 0.2, 0, 0.2),
+        ({"decay_rate": 0.5}, 0.2, 1, 0.1),
+        ({"decay_rate": 0.5}, 0.2, 3, 0.025),     # 0.2 * 0.125
+        ({}, 1.0, 2, 0.9025),                     # default 0.95 ** 2
+    ],
+    "inverse_sqrt": [
+        ({"decay_rate": 3}, 0.2, 0, 0.2),
+        ({"decay_rate": 3}, 0.2, 1, 0.1),         # 0.2 / sqrt(4)
+        ({"decay_rate": 3}, 0.2, 5, 0.05),        # 0.2 / sqrt(16)
+        ({}, 0.6, 3, 0.3),                        # default rate 1: 0.6 / sqrt(4)
+    ],
+    "staircase": [
+        ({"decay_rate": 1, "time_interval": 10}, 0.2, 9, 0.2),
+        ({"decay_rate": 1, "time_interval": 10}, 0.2, 10, 0.1),
+        ({"decay_rate": 1, "time_interval": 10}, 0.2, 25, 0.2 / 3),
+        ({}, 0.4, 999, 0.4),                      # default interval 1000
+        ({}, 0.4, 1000, 0.2),
+        ({}, 0.4, 2500, 0.4 / 3),
+    ],
+    # before any epoch's logs: lr0, whatever the epoch (the rule itself: tests/test_plateau.py)
+    "plateau": [({"factor": 0.5}, 0.2, 0, 0.2), ({}, 0.3, 500, 0.3)],
+}
+
+
+def test_every_schedule_has_hand_values():
+    assert set(SCHEDULES.names()) == set(SCHEDULE_VALUES)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs, lr0, epoch, expected",
+    [(name, *case) for name, cases in SCHEDULE_VALUES.items() for case in cases],
+)
+def test_schedule_values(name, kwargs, lr0, epoch, expected):
+    assert float(SCHEDULES.get(name)(**kwargs)(lr0, epoch)) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULE_VALUES))
+def test_schedule_per_model_arrays(name):
+    """A (K, 1) array of lr0 and of each parameter gives each model its own scalar result."""
+    kwargs = {key: value for key, value in SCHEDULE_VALUES[name][0][0].items() if key != "time_interval"}
+    extra = {"time_interval": SCHEDULE_VALUES[name][0][0]["time_interval"]} if name == "staircase" else {}
+    lr0 = np.array([0.1, 0.2, 0.4]).reshape(3, 1)
+    scale = np.array([1.0, 0.5, 0.25]).reshape(3, 1)
+    arrays = {key: value * scale for key, value in kwargs.items()}
+    out = SCHEDULES.get(name)(**arrays, **extra)(lr0, 12)
+    for k in range(3):
+        single = SCHEDULES.get(name)(**{key: float(v[k, 0]) for key, v in arrays.items()}, **extra)
+        assert np.broadcast_to(out, (3, 1))[k, 0] == pytest.approx(float(single(float(lr0[k, 0]), 12)), rel=1e-14)
+
+
+# ------------------------------------------------------------------ the course's decay cases
+
+
+def test_inverse_time_decay():
+    assert InverseTime(decay_rate=1)(0.5, 2) == pytest.approx(0.16666666666666666, rel=1e-15)
+
+
+@pytest.mark.parametrize(
+    "lr0, epoch, rate, interval, expected",
+    [
+        (0.5, 100, 1, 100, 0.25),
+        (0.5, 10, 1, 100, 0.5),
+        (0.3, 1000, 0.25, 100, 0.0857142857),
+        (0.3, 100, 0.25, 100, 0.24),
+    ],
+)
+def test_staircase_decay(lr0, epoch, rate, interval, expected):
+    assert Staircase(decay_rate=rate, time_interval=interval)(lr0, epoch) == pytest.approx(expected, abs=1e-10)
+
+
+# ------------------------------------------------------------------ plateau
 
 
 def feed(schedule, values, lr0=1.0, stacked=False):
