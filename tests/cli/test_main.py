@@ -54,9 +54,15 @@ def test_train_prints_a_table_and_runs_lists_it(tmp_path):
 
 
 def test_print_config_shows_every_default():
+    import yaml
+
+    from dnncli.config import load_config
+
     proc = dnn("train", "configs/adam_moons.yaml", "--print-config", "--set", "optimizer.name=momentum")
     assert proc.exit_code == 0, proc.output
     assert "beta: 0.9" in proc.stdout and "beta1" not in proc.stdout and "eval_every: 100" in proc.stdout
+    # every key of the resolved config, with its value: the printed YAML is the config with each default filled in
+    assert yaml.safe_load(proc.stdout) == load_config(ROOT / "configs/adam_moons.yaml", ["optimizer.name=momentum"]).to_dict()
 
 
 def test_print_config_json_is_the_resolved_config():
@@ -83,10 +89,19 @@ def test_shell_completion_is_on():
 
 
 def test_datasets_lists_shapes():
+    """One row per registered data set: features, classes, train and test examples ("-" for a file's)."""
+    from dnncli.data import dataset_summaries
+
     proc = dnn("datasets")
     assert proc.exit_code == 0, proc.output
-    for name in ("moons", "circles", "flower", "digits", "breast_cancer", "h5"):
-        assert name in proc.stdout
+    cells = {row[0]: row[1:5] for row in ([c.strip() for c in line.split("│")[1:-1]] for line in proc.stdout.splitlines())
+             if row and row[0]}
+    summaries = dataset_summaries()
+    assert {"moons", "circles", "flower", "digits", "breast_cancer", "h5"} <= {s["name"] for s in summaries}
+    for s in summaries:
+        shown = ["-" if s[k] is None else str(s[k]) for k in ("n_features", "n_classes", "n_train", "n_test")]
+        assert cells[s["name"]] == shown, s["name"]
+    assert cells["moons"] == ["2", "2", "300", "100"]  # the course's moons: 300 train and 100 test points in 2-D
 
 
 @pytest.mark.parametrize("args, fragment", [

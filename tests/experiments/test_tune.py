@@ -268,7 +268,8 @@ def test_bad_options_are_config_errors_before_any_directory(tmp_path, option, fr
     assert not list(tmp_path.iterdir())
 
 
-def test_tpe_sampler_runs_in_rounds(tmp_path):
+def test_tpe_sampler_runs_both_stages(tmp_path):
+    """TPE through the two stages (its round size: test_tpe_asks_small_rounds)."""
     result = tune(CONFIG, overrides=TINY, trials=6, stages=2, sampler="tpe", top=1, jobs=1, out=tmp_path, plots=False)
     assert [r["stage"] for r in result.rows] == [1, 1, 1, 2, 2, 2] and result.best is not None
 
