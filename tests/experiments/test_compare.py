@@ -1,49 +1,17 @@
-"""`dnn compare`: arms, summary statistics, determinism across job counts, failures as values."""
+"""`dnn compare` (dnncli/experiments/compare.py): the summary, determinism across job counts, failures as values, the CLI.
+
+The arms themselves: test_arms.py; the statistics against scipy: test_stats.py."""
 
 import json
 import math
 
-import numpy as np
 import pytest
 
 from dnncli.errors import ConfigError, DataError
 from dnncli.experiments.compare import compare, pick_best, resolve_arms, summarize
-from dnncli.presets import AXES, PRESETS
 from tests.invoke import dnn, no_traceback
 
 TINY = ["training.epochs=30", "data.n_samples=60", "data.n_test=40"]
-
-
-@pytest.mark.parametrize("names, axis", [(["gd", "momentum", "adam"], "optimizer"), (["zeros", "random", "he"], "init"),
-                                         (["none", "l2", "dropout"], "regularization"), (["adam", "adam_decay"], "optimizer")])
-def test_axis_detection_and_each_arm_changes_only_its_meaning(names, axis):
-    found, arms = resolve_arms(names)
-    assert found == axis and [a.name for a in arms] == names
-    base = AXES[axis].base
-    for arm in arms:
-        d = arm.config.to_dict()
-        assert d["data"]["name"] == base["data"]["name"] and d["model"]["hidden"] == base["model"]["hidden"]
-        untouched = {"optimizer": ["init", "regularization"], "init": ["optimizer", "regularization"],
-                     "regularization": ["init", "optimizer"]}[axis]
-        for section in untouched:
-            assert d[section]["name" if section != "regularization" else "l2"] == \
-                arms[0].config.to_dict()[section]["name" if section != "regularization" else "l2"]
-    if axis == "optimizer" and "gd" in names:
-        assert [a.config.optimizer.name for a in arms] == names
-        assert all(a.config.optimizer.learning_rate == 0.0007 for a in arms)
-
-
-def test_decay_presets_are_the_course_schedules():
-    _, arms = resolve_arms(["gd_decay", "momentum_decay", "adam_decay"])
-    assert [(a.config.optimizer.learning_rate, a.config.schedule.name) for a in arms] == [
-        (0.1, "staircase"), (0.1, "staircase"), (0.01, "staircase")]
-
-
-@pytest.mark.parametrize("names, fragment", [
-    (["gd", "he"], "one axis"), (["gd", "adamm"], "did you mean 'adam'"), ([], "at least one"), (["gd", "gd"], "each arm once")])
-def test_bad_arms(names, fragment):
-    with pytest.raises(ConfigError, match=fragment):
-        resolve_arms(names)
 
 
 def test_bad_arms_exit_2_from_the_cli(tmp_path):
@@ -75,32 +43,6 @@ def test_summary_statistics_by_hand():
 
     assert p == pytest.approx(betainc(df / 2, 0.5, df / (df + t * t)), rel=1e-9)
     assert best == "a" and "not significant" in verdict and f"p = {p:.2g}" in verdict
-
-
-def test_welch_and_ci_agree_with_scipy_stats_and_warn_nothing():
-    """Checked against scipy.stats (an independent implementation), including an arm with no spread,
-    where scipy.stats warns of catastrophic cancellation and ours must print nothing."""
-    import warnings
-
-    from scipy import stats as reference
-
-    from dnncli.experiments.stats import describe, welch
-
-    rng = np.random.default_rng(0)
-    for case in range(60):
-        a, b = rng.normal(size=2 + case % 5), rng.normal(0.5, 2.0, size=2 + case % 3)
-        if case % 4 == 0:
-            a = np.full(a.size, 0.87)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            p, described = welch(list(a), list(b)), describe(list(b))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            expected = reference.ttest_ind(a, b, equal_var=False).pvalue
-        assert p == pytest.approx(expected, rel=1e-10)
-        low, high = reference.t.interval(0.95, b.size - 1, loc=b.mean(), scale=reference.sem(b))
-        assert described["ci95"] == pytest.approx([low, high], rel=1e-12)
-    assert welch([0.5, 0.5], [0.7, 0.7]) is None  # no spread in either arm: no test
 
 
 def test_a_clear_lead_is_significant_and_one_seed_claims_nothing():
@@ -167,12 +109,6 @@ def test_a_group_that_raises_fails_only_its_own_runs(tmp_path, monkeypatch):
     assert json.loads((result.out_dir / "broken-seed0" / "metrics.json").read_text())["status"] == "failed"
 
 
-def test_every_preset_belongs_to_a_known_axis_and_validates():
-    for name, preset in PRESETS.items():
-        assert preset.axis in AXES and preset.doc
-        resolve_arms([name, next(n for n, p in PRESETS.items() if p.axis == preset.axis and n != name)])
-
-
 def test_cli_json_summary(tmp_path):
     proc = dnn("compare", "none", "l2", "--seeds", "2", "--jobs", "1", "--set", "training.epochs=20", "--out", tmp_path, "--json")
     assert proc.exit_code == 0, proc.output
@@ -237,23 +173,6 @@ def test_a_full_disk_during_a_compare_is_one_line_and_marks_it_failed(tmp_path, 
     out = next(tmp_path.iterdir())
     assert json.loads((out / "summary.json").read_text())["status"] == "failed"
     assert {json.loads(p.read_text())["status"] for p in out.glob("*/metrics.json")} == {"failed"}
-
-
-def test_an_arm_scoped_override_changes_only_that_arm():
-    _, arms = resolve_arms(["none", "l2"], overrides=["l2:regularization.l2=0.1", "training.epochs=50"])
-    by_name = {a.name: a for a in arms}
-    assert by_name["l2"].config.regularization.l2 == 0.1 and by_name["none"].config.regularization.l2 == 0.0
-    assert all(a.config.training.epochs == 50 for a in arms)
-    assert by_name["l2"].changes[-1] == "regularization.l2=0.1"
-
-
-def test_a_plain_set_of_a_preset_key_is_refused_with_the_arm_form():
-    with pytest.raises(ConfigError, match=r"regularization.l2 is what none, l2, dropout set; .*--set l2:regularization.l2=0.1"):
-        resolve_arms(["none", "l2", "dropout"], overrides=["regularization.l2=0.1"])
-    with pytest.raises(ConfigError, match="ARM:KEY=VALUE with ARM"):
-        resolve_arms(["none", "l2"], overrides=["l3:regularization.l2=0.1"])
-    _, arms = resolve_arms(["gd", "adam"], overrides=["optimizer.learning_rate=0.01"])  # no preset sets it
-    assert {a.config.optimizer.learning_rate for a in arms} == {0.01}
 
 
 def test_vary_makes_one_arm_per_value(tmp_path):

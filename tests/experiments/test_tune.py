@@ -1,8 +1,8 @@
-"""`dnn tune`: search spaces, sampling on the right scale, narrowing, the tune directory, failures, resume, CLI."""
+"""`dnn tune` (dnncli/experiments/tune/): the search block of a config, narrowing around the best trials, the tune
+directory, failures, resume, CLI. Parsing, sampling and narrowing one parameter: tests/test_search.py."""
 
 import csv
 import json
-import math
 
 import numpy as np
 import pytest
@@ -10,8 +10,7 @@ import pytest
 from dnncli.config import load_config
 from dnncli.errors import ConfigError
 from dnncli.experiments.tune import TuneInterrupted, narrowed_space, rank, read_tune_config, stage_ends, tune
-from dnncli.search import Param, narrow, parse_params, parse_space
-from dnncli.validation import Split, split_validation
+from dnncli.search import Param, parse_params
 from tests.invoke import dnn, no_traceback
 
 TINY = ["training.epochs=30", "data.n_samples=80", "data.n_test=40", "training.eval_every=10"]
@@ -30,26 +29,7 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-# -- the search space -------------------------------------------------------------------
-def test_parse_every_kind():
-    space = parse_space({
-        "optimizer.learning_rate": {"log": [1.0e-4, 1.0]},
-        "optimizer.beta1": {"one_minus_log": [0.9, 0.999]},
-        "regularization.l2": {"uniform": [0.0, 1.0]},
-        "training.epochs": {"int": [10, 1000], "log": True},
-        "model.hidden": {"choice": [[5, 2], [10, 5], [20, 10, 5]]},
-        "training.batch_size": {"choice": [32, 64, 128]},
-        "optimizer.beta2": {"log": ["1e-4", "0.5"]},  # YAML reads 1e-4 (no dot) as text
-    })
-    assert space["optimizer.learning_rate"].scale == "log" and space["optimizer.beta1"].scale == "one_minus_log"
-    assert space["regularization.l2"].scale == "linear" and space["training.epochs"].scale == "log"
-    assert space["model.hidden"].scale == "category" and space["optimizer.beta2"].low == 1e-4
-    hidden = space["model.hidden"]
-    assert hidden.decode(hidden.labels()[2]) == [20, 10, 5] and hidden.labels()[0] == "[5, 2]"
-    beta1 = space["optimizer.beta1"].distribution()
-    assert beta1.log and (beta1.low, beta1.high) == pytest.approx((0.001, 0.1))
-
-
+# -- the search block ---------------------------------------------------------------------
 @pytest.mark.parametrize("search, fragment", [
     ("  optimizer.learing_rate: {log: [1.0e-4, 1.0]}\n", "did you mean 'learning_rate'"),
     ("  optimizer.learning_rate.x: {log: [1.0e-4, 1.0]}\n", "a mapping, to set a key inside it"),
@@ -94,53 +74,7 @@ def test_no_search_block_and_param_options(tmp_path):
         parse_params(["optimizer.learning_rate"])
 
 
-# -- sampling on the right scale ------------------------------------------------------------
-def sample(params: list[Param], n: int, seed: int = 0) -> dict[str, np.ndarray]:
-    """Sample as the tune does: Optuna's random sampler, ask with our distributions, decode."""
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
-    dists = {p.path: p.distribution() for p in params}
-    asked = [study.ask(dists).params for _ in range(n)]
-    return {p.path: np.array([p.decode(a[p.path]) for a in asked]) for p in params}
-
-
-def test_log_is_uniform_per_decade_and_one_minus_log_per_nine():
-    lr = Param("optimizer.learning_rate", "log", 1e-4, 1.0)
-    beta = Param("optimizer.beta1", "one_minus_log", 0.9, 0.999)
-    n = 4000
-    s = sample([lr, beta], n)
-    assert np.all((s[lr.path] >= 1e-4) & (s[lr.path] <= 1.0))
-    counts = np.histogram(np.log10(s[lr.path]), bins=4, range=(-4, 0))[0]
-    expected = n / 4
-    chi2 = float(np.sum((counts - expected) ** 2 / expected))
-    assert chi2 < 16.3, counts  # chi-square, 3 degrees of freedom: p = 0.001
-    b = s[beta.path]
-    assert np.all((b >= 0.9) & (b <= 0.999))
-    low, high = np.sum(b < 0.99), np.sum(b >= 0.99)
-    assert abs(low - high) < 3.3 * math.sqrt(n), (low, high)  # as many in [0.99, 0.999] as in [0.9, 0.99]
-    uniform = sample([Param("x", "uniform", 0.9, 0.999)], n)["x"]
-    assert np.sum(uniform >= 0.99) < n / 5  # a uniform beta would leave the top decade almost empty
-
-
 # -- narrowing ----------------------------------------------------------------------------
-def test_narrow_spans_the_values_on_their_own_scale_inside_the_range():
-    lr = Param("lr", "log", 1e-4, 1.0)
-    assert (narrow(lr, [1e-3, 3e-3, 1e-2]).low, narrow(lr, [1e-3, 3e-3, 1e-2]).high) == pytest.approx((1e-3, 1e-2))
-    one = narrow(lr, [1e-3])  # a single value: widened to 5% of the 4 decades, geometrically around it
-    assert (one.low, one.high) == pytest.approx((1e-3 / 10**0.1, 1e-3 * 10**0.1))
-    edge = narrow(lr, [1.0])
-    assert edge.high == 1.0 and edge.low == pytest.approx(10**-0.2)  # shifted inside, never past the end
-    beta = Param("b", "one_minus_log", 0.9, 0.999)
-    near = narrow(beta, [0.99])
-    assert (1 - near.high, 1 - near.low) == pytest.approx((0.01 / 10**0.05, 0.01 * 10**0.05))
-    assert narrow(Param("e", "int", 1, 1000, log=True), [10, 20]).low == 10
-    assert narrow(Param("e", "int", 1, 100), [10.4, 20.2]).high == 21
-    choice = Param("c", "choice", choices=(1, 2))
-    assert narrow(choice, [1]) is choice
-
-
 def test_narrowed_space_spans_the_top_fifth_with_ties_broken_by_cost():
     rng = np.random.default_rng(0)
     space = {"lr": Param("lr", "log", 1e-4, 1.0), "beta": Param("beta", "one_minus_log", 0.8, 0.999)}
@@ -157,19 +91,6 @@ def test_narrowed_space_spans_the_top_fifth_with_ties_broken_by_cost():
         assert space[key].low <= narrowed[key].low < narrowed[key].high <= space[key].high
     assert narrowed_space(space, rows[-1:], "val_accuracy") == space  # nothing scored: nothing to narrow around
     assert stage_ends(40, 2) == [20, 40] and stage_ends(7, 3) == [2, 5, 7]
-
-
-def test_validation_split_is_stratified_and_seeded():
-    from dnncli.build import build_dataset
-
-    ds = build_dataset(load_config(CONFIG))
-    rest, X_val, Y_val = split_validation(ds, Split(0.2, 3))
-    assert X_val.shape[1] == 60 and rest.X_train.shape[1] == 240 and rest.X_test is ds.X_test
-    assert Y_val.mean() == pytest.approx(ds.Y_train.mean())
-    again = split_validation(ds, Split(0.2, 3))[1]
-    assert np.array_equal(X_val, again)
-    columns = {tuple(c) for c in np.concatenate([rest.X_train, X_val], axis=1).T}
-    assert len(columns) == 300  # a partition of the training columns
 
 
 # -- end to end ------------------------------------------------------------------------------
