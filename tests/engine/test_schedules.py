@@ -41,7 +41,7 @@ SCHEDULE_VALUES = {
         ({}, 0.4, 1000, 0.2),
         ({}, 0.4, 2500, 0.4 / 3),
     ],
-    # before any epoch's logs: lr0, whatever the epoch (the rule itself: tests/test_plateau.py)
+    # before any epoch's logs: lr0, whatever the epoch (the rule itself: the plateau section below)
     "plateau": [({"factor": 0.5}, 0.2, 0, 0.2), ({}, 0.3, 500, 0.3)],
 }
 
