@@ -91,14 +91,17 @@ def test_full_batch_members_equal_solo_runs():
 
 
 def test_a_diverging_member_changes_nothing_for_the_others():
-    good = [config(seed=k, optimizer={"name": "adam", "learning_rate": 0.01}) for k in range(2)]
-    wild = config(seed=9, optimizer={"name": "gd", "learning_rate": 1e300}, init={"name": "random", "scale": 1e6})
+    epochs = 200  # the wild member diverges in its first epoch; the others are compared bit for bit
+    training = {**BASE["training"], "epochs": epochs, "eval_every": 50}
+    good = [config(seed=k, optimizer={"name": "adam", "learning_rate": 0.01}, training=training) for k in range(2)]
+    wild = config(seed=9, optimizer={"name": "gd", "learning_rate": 1e300}, init={"name": "random", "scale": 1e6},
+                  training=training)
     without = pipeline.run_configs(good, parts=1)
     with_it = pipeline.run_configs([good[0], wild, good[1]], parts=1)
-    assert with_it[1].status == "diverged" and with_it[1].epochs_run < EPOCHS
+    assert with_it[1].status == "diverged" and with_it[1].epochs_run < epochs
     assert "learning_rate" in with_it[1].message
     for a, b in zip(without, [with_it[0], with_it[2]]):
-        assert a.status == b.status == "completed" and a.epochs_run == b.epochs_run == EPOCHS
+        assert a.status == b.status == "completed" and a.epochs_run == b.epochs_run == epochs
         np.testing.assert_array_equal(a.model.theta, b.model.theta)
         np.testing.assert_array_equal(a.history.cost, b.history.cost)
     assert len(with_it[1].history.cost) == with_it[1].epochs_run + 1  # its history ends at the diverged epoch
