@@ -336,5 +336,5 @@ def test_the_warning_is_a_python_warning_raised_before_the_run_directory(tmp_pat
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         caught = record
-        train(validate({"data": {"name": "breast_cancer"}, "training": {"epochs": 1}}), tmp_path)
+        train(validate({"data": {"name": "breast_cancer"}, "training": {"epochs": 1}}), tmp_path, plots=False)
     assert len([w for w in caught if w.category is UnscaledInputWarning]) == 1

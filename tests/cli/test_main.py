@@ -97,7 +97,7 @@ def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
                  "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.output
     result = dnn("tune", "configs/tune_moons.yaml", "--set", "training.epochs=5", "--trials", "2", "--stages", "1",
-                 "--jobs", "1", "--name", "lr_search", "--out", tmp_path, "--quiet")
+                 "--top", "1", "--jobs", "1", "--name", "lr_search", "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.output
     names = sorted(p.name.split("-", 2)[2] for p in tmp_path.iterdir())
     assert names == ["compare-first", "gd_try", "tune-lr_search"]
