@@ -20,3 +20,20 @@ def no_traceback(result) -> bool:
     In a real process an escaped exception prints a traceback and exits 1; here it is kept on the result.
     """
     return result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def plots_asked_not_drawn(monkeypatch) -> list[str]:
+    """For a test of something else than plots: the plots a run or compare asks for are listed, not rendered.
+
+    Rendering is most of a short run's time; tests/plots/ and the tests that open the PNGs draw them.
+    """
+    from dnncli.experiments import compare, writing
+
+    asked: list[str] = []
+
+    def ask(drawings, pool=None):
+        asked.extend(d.path.name for d in drawings)
+
+    monkeypatch.setattr(writing, "draw_all", ask)
+    monkeypatch.setattr(compare, "draw_all", ask)
+    return asked

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from tests import ROOT
-from tests.invoke import dnn, no_traceback
+from tests.invoke import dnn, no_traceback, plots_asked_not_drawn
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +89,8 @@ def test_python_dash_m_dnncli_and_the_root_exports():
     assert out.stdout.split() == ["[]", "True"]
 
 
-def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
+def test_name_names_the_run_the_compare_and_the_tune(tmp_path, monkeypatch):
+    asked = plots_asked_not_drawn(monkeypatch)
     result = dnn("train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--name", "gd_try", "--out", tmp_path,
                  "--quiet")
     assert result.exit_code == 0, result.output
@@ -99,6 +100,7 @@ def test_name_names_the_run_the_compare_and_the_tune(tmp_path):
     result = dnn("tune", "configs/tune_moons.yaml", "--set", "training.epochs=5", "--trials", "2", "--stages", "1",
                  "--top", "1", "--jobs", "1", "--name", "lr_search", "--out", tmp_path, "--quiet")
     assert result.exit_code == 0, result.output
+    assert "cost.png" in asked and "costs.png" in asked  # the run's and the compare's plots were asked for
     names = sorted(p.name.split("-", 2)[2] for p in tmp_path.iterdir())
     assert names == ["compare-first", "gd_try", "tune-lr_search"]
     assert json.loads(next(tmp_path.glob("*-gd_try/metrics.json")).read_text())["name"] == "gd_try"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import ROOT
-from tests.invoke import dnn, no_traceback
+from tests.invoke import dnn, no_traceback, plots_asked_not_drawn
 
 # Every config a user finds in configs/, and one of configs/course/ (course seeding, no test set, a schedule):
 # the other twelve course configs train to the end, through the same train(), in tests/scripts/test_course_table.py.
@@ -53,7 +53,8 @@ def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
         assert asked == PLOTS_2D
 
 
-def test_train_prints_a_table_and_runs_lists_it(tmp_path):
+def test_train_prints_a_table_and_runs_lists_it(tmp_path, monkeypatch):
+    plots_asked_not_drawn(monkeypatch)
     proc = dnn("train", "configs/adam_moons.yaml", "--set", "training.epochs=5", "--out", tmp_path)
     assert proc.exit_code == 0, proc.output
     assert "accuracy" in proc.stdout and "run directory" in proc.stdout
