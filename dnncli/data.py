@@ -5,7 +5,7 @@ parameters (limits written with :class:`dnncli.constraints.Range`) returning a
 :class:`dnncli.dataset.Dataset` in course layout.
 The config schema, ``--help`` text and ``dnn datasets`` are generated from these signatures
 and docstrings. Generated sets draw the training set from ``seed`` and the test set from
-``seed + 1``, which reproduces the course's data (``configs/course/``, ``tests/test_course.py``).
+``seed + 1``, which reproduces the course's data (``configs/course/``, ``tests/scripts/test_course_table.py``).
 
 scikit-learn and h5py are imported inside the functions that need them, so importing this
 module stays fast.

@@ -21,13 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 KEYS = ("train_accuracy", "test_accuracy", "final_cost")
 
 
+def published() -> dict[str, dict]:
+    """The published numbers, keyed by the config of configs/course/ that reproduces them."""
+    return yaml.safe_load((ROOT / "docs/course_published.yaml").read_text())
+
+
+def course_run(name: str, out: str) -> dict:
+    """Train configs/course/NAME.yaml to the end (no plots); its metrics."""
+    return train(load_config(ROOT / "configs/course" / f"{name}.yaml"), out, plots=False).metrics
+
+
 def course_runs(out: str) -> list[tuple[str, dict, dict]]:
-    published = yaml.safe_load((ROOT / "docs/course_published.yaml").read_text())
-    rows = []
-    for name, expected in published.items():
-        result = train(load_config(ROOT / "configs/course" / f"{name}.yaml"), out, plots=False)
-        rows.append((name, expected, result.metrics))
-    return rows
+    return [(name, expected, course_run(name, out)) for name, expected in published().items()]
 
 
 def matches(key: str, expected: float, ours: float | None) -> bool:

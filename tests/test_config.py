@@ -15,6 +15,8 @@ def test_defaults_are_the_course_moons_setup():
     assert (cfg.optimizer.beta1, cfg.optimizer.beta2, cfg.optimizer.epsilon) == (0.9, 0.999, 1e-8)
     assert cfg.model.hidden == [5, 2] and cfg.init.name == "he"
     assert cfg.training.batch_size == 64 and cfg.training.epochs == 10000
+    data = cfg.to_dict()["data"]  # the course's Optimization set: 300 moons points, noise 0.2, seed 3
+    assert (data["name"], data["n_samples"], data["noise"], data["seed"]) == ("moons", 300, 0.2, 3)
 
 
 def test_resolved_config_round_trips_through_yaml():

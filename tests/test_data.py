@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import typing
+import warnings
 from pathlib import Path
 
 import h5py
@@ -17,7 +18,16 @@ import pytest
 from sklearn.datasets import make_blobs, make_circles
 
 import dnncli.data as data
-from dnncli.data import DATASETS, Dataset, dataset_summaries, load_dataset, standardize
+from dnncli.data import (
+    DATASETS,
+    SCALE_RATIO,
+    Dataset,
+    UnscaledInputWarning,
+    dataset_summaries,
+    load_dataset,
+    scale_warning,
+    standardize,
+)
 from dnncli.errors import ConfigError, DataError
 
 GENERATED = ["moons", "circles", "flower", "blobs", "spiral", "digits", "breast_cancer"]
@@ -277,3 +287,54 @@ def test_import_is_lazy():
     code = "import sys, dnncli.data; print(sorted({'sklearn', 'h5py', 'matplotlib'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------- the unscaled-input warning
+
+
+def _dataset(*rows):
+    X = np.array(rows, dtype=float)
+    return Dataset("toy", X, np.zeros((1, X.shape[1])), None, None, ("0", "1"))
+
+
+def test_scale_warning_compares_the_widest_and_the_narrowest_feature_range():
+    assert SCALE_RATIO == 100
+    message = scale_warning(_dataset([0.0, 250.0, 500.0], [0.0, 1.0, 2.0], [7.0, 7.0, 7.0]))  # spans 500, 2, constant
+    assert message == ("toy: the feature ranges differ 250-fold (feature 0 spans 500, feature 1 spans 2; above 100): "
+                       "set data.standardize: true")
+    assert scale_warning(_dataset([0.0, 200.0], [0.0, 2.0])) is None  # exactly 100: not above
+    assert scale_warning(_dataset([0.0, 1e6], [3.0, 3.0])) is None  # one varying feature: nothing to compare
+
+
+def test_unscaled_breast_cancer_warns_once_before_training_and_standardize_silences_it(tmp_path):
+    from typer.testing import CliRunner
+
+    from dnncli.cli.main import app
+
+    args = ["train", "configs/adam_moons.yaml", "--set", "data.name=breast_cancer", "--set", "training.epochs=2",
+            "--out", str(tmp_path), "--quiet"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: breast_cancer: the feature ranges differ") and line.endswith("set data.standardize: true")
+    quiet = CliRunner().invoke(app, [*args, "--set", "data.standardize=true"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_the_warning_is_a_python_warning_raised_before_the_run_directory(tmp_path, monkeypatch):
+    import dnncli.experiments.train as train_module
+    from dnncli.config import validate
+    from dnncli.experiments.train import train
+
+    caught, made = [], train_module.create_run_dir
+
+    def claim(*args, **kwargs):
+        assert [w for w in caught if w.category is UnscaledInputWarning]  # warned before anything is written
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(train_module, "create_run_dir", claim)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        caught = record
+        train(validate({"data": {"name": "breast_cancer"}, "training": {"epochs": 1}}), tmp_path, plots=False)
+    assert len([w for w in caught if w.category is UnscaledInputWarning]) == 1

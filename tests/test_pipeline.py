@@ -1,9 +1,11 @@
-"""The run pipeline: stacks of models equal the same configs trained one by one."""
+"""The run pipeline: stacks of models equal the same configs trained one by one; multi-class diagnostics
+(confusion matrices and per-class accuracy, checked against scikit-learn)."""
 
 import json
 
 import numpy as np
 import pytest
+from sklearn.metrics import confusion_matrix, recall_score
 
 from dnncli import pipeline
 from dnncli.build import build
@@ -13,7 +15,9 @@ from dnncli.engine.network import Network
 from dnncli.engine.stack import ShapeError
 from dnncli.engine.training import fit
 from dnncli.experiments.compare import compare
+from dnncli.experiments.train import train
 from dnncli.runs import load_npz
+from tests.pngs import read_png
 
 EPOCHS = 2000
 BASE = {"name": "p", "seed": 1, "data": {"name": "moons", "n_samples": 80, "noise": 0.2, "seed": 3, "n_test": 40},
@@ -87,14 +91,17 @@ def test_full_batch_members_equal_solo_runs():
 
 
 def test_a_diverging_member_changes_nothing_for_the_others():
-    good = [config(seed=k, optimizer={"name": "adam", "learning_rate": 0.01}) for k in range(2)]
-    wild = config(seed=9, optimizer={"name": "gd", "learning_rate": 1e300}, init={"name": "random", "scale": 1e6})
+    epochs = 200  # the wild member diverges in its first epoch; the others are compared bit for bit
+    training = {**BASE["training"], "epochs": epochs, "eval_every": 50}
+    good = [config(seed=k, optimizer={"name": "adam", "learning_rate": 0.01}, training=training) for k in range(2)]
+    wild = config(seed=9, optimizer={"name": "gd", "learning_rate": 1e300}, init={"name": "random", "scale": 1e6},
+                  training=training)
     without = pipeline.run_configs(good, parts=1)
     with_it = pipeline.run_configs([good[0], wild, good[1]], parts=1)
-    assert with_it[1].status == "diverged" and with_it[1].epochs_run < EPOCHS
+    assert with_it[1].status == "diverged" and with_it[1].epochs_run < epochs
     assert "learning_rate" in with_it[1].message
     for a, b in zip(without, [with_it[0], with_it[2]]):
-        assert a.status == b.status == "completed" and a.epochs_run == b.epochs_run == EPOCHS
+        assert a.status == b.status == "completed" and a.epochs_run == b.epochs_run == epochs
         np.testing.assert_array_equal(a.model.theta, b.model.theta)
         np.testing.assert_array_equal(a.history.cost, b.history.cost)
     assert len(with_it[1].history.cost) == with_it[1].epochs_run + 1  # its history ends at the diverged epoch
@@ -165,3 +172,54 @@ def test_no_stack_is_bit_identical_to_dnn_train(tmp_path):
         assert json.loads((run_dir / "metrics.json").read_text())["stack"] == 1
         alone = train(load_config(run_dir / "config.yaml"), tmp_path / "t", plots=False)
         assert (alone.run_dir / "params.npz").read_bytes() == (run_dir / "params.npz").read_bytes()
+
+
+# -- multi-class diagnostics: the confusion matrix and per-class accuracy of a run --------------------
+DIGITS = {"name": "digits_small", "data": {"name": "digits"}, "model": {"hidden": [16]},
+          "optimizer": {"learning_rate": 0.01}, "training": {"epochs": 3, "eval_every": 1}}
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    return train(validate(DIGITS), tmp_path_factory.mktemp("runs"))
+
+
+@pytest.mark.xdist_group("digits_run")  # the fixture run is made once, on one xdist worker
+def test_confusion_counts_and_per_class_accuracy_agree_with_scikit_learn(digits_run):
+    metrics = json.loads((digits_run.run_dir / "metrics.json").read_text())
+    dataset, _, _ = pipeline.held_out(digits_run.config)
+    model = digits_run.result.model
+    assert metrics["classes"] == [str(k) for k in range(10)]
+    for split, X, labels in (("train", dataset.X_train, dataset.labels_train), ("test", dataset.X_test, dataset.labels_test)):
+        predicted = model.predict(X)
+        expected = confusion_matrix(labels, predicted, labels=range(10))
+        assert metrics["confusion"][split] == expected.tolist()
+        recall = recall_score(labels, predicted, labels=range(10), average=None, zero_division=np.nan)
+        assert list(metrics["per_class_accuracy"][split].values()) == pytest.approx(list(recall), rel=1e-12)
+        # the diagonal over all examples is the accuracy the engine computed on its own path
+        assert np.trace(expected) / expected.sum() == pytest.approx(metrics[f"{split}_accuracy"], rel=1e-12)
+
+
+@pytest.mark.xdist_group("digits_run")  # the fixture run is made once, on one xdist worker
+def test_a_multi_class_run_has_confusion_png_and_a_per_class_table(digits_run):
+    image = read_png(digits_run.run_dir / "confusion.png")
+    assert image.shape[0] > 500 and image.shape[1] > 500
+    report = (digits_run.run_dir / "report.md").read_text()
+    assert "## Accuracy per class" in report and "![confusion.png](confusion.png)" in report
+    metrics = json.loads((digits_run.run_dir / "metrics.json").read_text())
+    rows = [line for line in report.splitlines() if line.startswith("| 7 |")]
+    train_acc, test_acc = metrics["per_class_accuracy"]["train"]["7"], metrics["per_class_accuracy"]["test"]["7"]
+    n_train, n_test = (sum(metrics["confusion"][s][7]) for s in ("train", "test"))
+    assert rows == [f"| 7 | {train_acc:.4f} | {test_acc:.4f} | {n_train} | {n_test} |"]
+
+
+def test_per_class_accuracy_is_the_diagonal_over_the_row():
+    acc = pipeline.per_class_accuracy({"train": [[2, 1, 0], [0, 0, 0], [1, 0, 3]]}, ("a", "b", "c"))
+    assert acc == {"train": {"a": 2 / 3, "b": None, "c": 3 / 4}}
+
+
+def test_a_two_class_run_has_no_confusion_matrix(tmp_path):
+    result = train(validate({"data": {"name": "moons", "n_samples": 40, "n_test": 20}, "training": {"epochs": 2}}), tmp_path)
+    metrics = json.loads((result.run_dir / "metrics.json").read_text())
+    assert "confusion" not in metrics and "per_class_accuracy" not in metrics
+    assert not (result.run_dir / "confusion.png").exists()
