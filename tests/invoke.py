@@ -27,7 +27,7 @@ def plots_asked_not_drawn(monkeypatch) -> list[str]:
 
     Rendering is most of a short run's time; tests/plots/ and the tests that open the PNGs draw them.
     """
-    from dnncli.experiments import compare, writing
+    from dnncli.experiments import compare_report, writing
 
     asked: list[str] = []
 
@@ -35,5 +35,5 @@ def plots_asked_not_drawn(monkeypatch) -> list[str]:
         asked.extend(d.path.name for d in drawings)
 
     monkeypatch.setattr(writing, "draw_all", ask)
-    monkeypatch.setattr(compare, "draw_all", ask)
+    monkeypatch.setattr(compare_report, "draw_all", ask)
     return asked
