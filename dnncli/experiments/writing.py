@@ -182,12 +182,13 @@ class Drawing:
 def draw_all(drawings: list[Drawing], pool=None) -> None:
     """Draw every plot: on the local worker processes side by side when ``pool`` has some
     (a compare's three summary plots take longer than the parent needs for everything else)."""
-    for error in execution.map_local(_draw, drawings, pool):
+    for error in execution.map_local(draw, drawings, pool):
         if error is not None:
             raise error
 
 
-def _draw(drawing: Drawing) -> WriteError | None:
+def draw(drawing: Drawing) -> WriteError | None:
+    """Draw one plot; a write failure is returned (a worker's task hands it back), not raised."""
     try:
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):  # a diverged run's inf and NaN
             drawing.plot(drawing.path, *drawing.args, **drawing.kwargs)

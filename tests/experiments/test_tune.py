@@ -259,7 +259,7 @@ def test_top_runs_written_by_workers_report_a_write_failure_as_one_line(tmp_path
     """The top trials' run directories are written by the local workers; a failed write comes back
     to the parent as the same one-line WriteError (exit 1), not as a worker's traceback."""
     from dnncli import execution
-    from dnncli.experiments.tune.writers import _TopRun, _write_top_run
+    from dnncli.experiments.tune.writers import _TopRun, _write_task
     from dnncli.files import WriteError
     from dnncli.pipeline import RunResult
 
@@ -269,7 +269,7 @@ def test_top_runs_written_by_workers_report_a_write_failure_as_one_line(tmp_path
     tasks = [_TopRun(blocked / f"trial-{k}", RunResult.failed(config, "x"), None, None, False) for k in range(2)]
     pool = execution.executor(jobs=2, n_tasks=2)
     try:
-        outcomes = execution.run_all(_write_top_run, tasks, pool)
+        outcomes = execution.run_all(_write_task, tasks, pool)
     finally:
         execution.stop(pool)
     assert [type(o) for o in outcomes] == [WriteError, WriteError]

@@ -9,7 +9,7 @@ from dnncli import execution, pipeline
 from dnncli.config import RunConfig
 from dnncli.experiments.tune.space import rank, trial_config
 from dnncli.experiments.tune.study import COUNTED, NUMBERS, trial_rows
-from dnncli.experiments.writing import start_run, write_run
+from dnncli.experiments.writing import Drawing, draw, start_run, write_run
 from dnncli.files import WriteError, write_text
 from dnncli.runs import write_history_csv
 from dnncli.search import Param, flow_yaml
@@ -77,8 +77,10 @@ def redraw_search(result: TuneResult, base: RunConfig) -> list[str]:
     """search.png drawn again from the study, and report.md rewritten with it; the images."""
     images = []
     if result.rows:
-        _plot(result.out_dir / "search.png", result.rows, result.space, result.stage_ranges, result.top, result.baseline,
-              result.settings["metric"], base.name)
+        error = draw(_search_drawing(result.out_dir / "search.png", result.rows, result.space, result.stage_ranges,
+                                     result.top, result.baseline, result.settings["metric"], base.name))
+        if error is not None:
+            raise error
         images.append("search.png")
     write_text(result.out_dir / "report.md", tune_report(result, images))
     return images
@@ -98,12 +100,13 @@ def write_outputs(out_dir: Path, study, base: RunConfig, space, settings, outcom
                 f"# Train it on all the training data with: dnn train {out_dir / 'best.yaml'}\n")
         best_config = out_dir / "best.yaml"
         write_text(best_config, head + config.to_yaml())
-        if pool is not None:
-            _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command, plots)
-    images = []
-    if plots and rows:
-        _plot(out_dir / "search.png", rows, space, stage_ranges, top, baseline, metric, base.name)
-        images.append("search.png")
+    search = _search_drawing(out_dir / "search.png", rows, space, stage_ranges, top, baseline, metric, base.name) \
+        if plots and rows else None
+    if top and pool is not None:  # the search plot is drawn beside the top trials' run directories
+        _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command, plots, [search] if search else [])
+    elif search is not None and (error := draw(search)) is not None:
+        raise error
+    images = ["search.png"] if search is not None else []
     result = TuneResult(out_dir, settings, space, rows, top, baseline, best_config, stage_ranges)
     write_text(out_dir / "report.md", tune_report(result, images))
     return result
@@ -131,7 +134,7 @@ def _stage_ranges(rows: list[dict], space) -> dict[int, dict[str, tuple]]:
     return dict(sorted(out.items()))
 
 
-def _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command, plots) -> None:
+def _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command, plots, drawings=()) -> None:
     """A run directory per top trial; trials from an earlier session are trained again (same seed, same result)."""
     from dnncli.build import build_dataset
     from dnncli.validation import split_validation
@@ -152,8 +155,9 @@ def _write_top_runs(out_dir, base, top, space, settings, outcomes, pool, command
             tasks.append(_TopRun(run_dir, outcomes[r["trial"]], command, dataset, plots))
         if run_dir.exists():
             r["dir"] = run_dir.name
-    # Their plots take most of a tune's writing time: drawn by the local workers, side by side.
-    for error in execution.map_local(_write_top_run, tasks, pool if plots else None):
+    # Their plots (and ``drawings``: the search plot) take most of a tune's writing time: drawn by
+    # the local workers, side by side.
+    for error in execution.map_local(_write_task, [*drawings, *tasks], pool if plots else None):
         if error is not None:
             raise error
 
@@ -169,8 +173,11 @@ class _TopRun:
     plots: bool
 
 
-def _write_top_run(task: _TopRun) -> WriteError | None:
-    """Write the run directory; a write failure is returned (and raised by the caller), not raised here."""
+def _write_task(task: _TopRun | Drawing) -> WriteError | None:
+    """Write a top trial's run directory, or draw a plot; a write failure is returned (and raised by
+    the caller), not raised here."""
+    if isinstance(task, Drawing):
+        return draw(task)
     try:
         write_run(task.run_dir, task.result, start_run(task.run_dir, task.result.config, task.command),
                   dataset=task.dataset, plots=task.plots)
@@ -183,7 +190,7 @@ def _run_name(row: dict) -> str:
     return f"trial-{row['trial']:04d}"
 
 
-def _plot(path, rows, space, stage_ranges, top, baseline, metric, name) -> None:
+def _search_drawing(path, rows, space, stage_ranges, top, baseline, metric, name) -> Drawing:
     from dnncli import plots
 
     panels = []
@@ -199,8 +206,8 @@ def _plot(path, rows, space, stage_ranges, top, baseline, metric, name) -> None:
             panel["limits"] = (param.low, param.high)
         panels.append(panel)
     label = metric.replace("_", " ").replace("val ", "validation ")
-    plots.plot_search(path, panels, metric=label, baseline=None if baseline is None else baseline.get(metric),
-                      title=f"tune {name}: {label} per trial ({len(rows)} trials)")
+    return Drawing(plots.plot_search, path, (panels,), {"metric": label, "baseline": None if baseline is None else baseline.get(metric),
+                                                        "title": f"tune {name}: {label} per trial ({len(rows)} trials)"})
 
 
 def tune_report(result: TuneResult, images: list[str]) -> str:
