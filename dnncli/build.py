@@ -16,7 +16,8 @@ from dnncli.config import RegularizationConfig, RunConfig, entry_params
 from dnncli.data import Dataset, Inputs, UnscaledInputWarning, load_dataset, scale_warning
 from dnncli.engine.activations import ACTIVATIONS, output_for
 from dnncli.engine.initializers import INITIALIZERS, FromFile
-from dnncli.engine.network import Layout, Network
+from dnncli.engine.layout import Layout
+from dnncli.engine.network import Network
 from dnncli.engine.optimizers import OPTIMIZERS
 from dnncli.engine.schedules import SCHEDULES
 from dnncli.engine.seeding import SEEDINGS

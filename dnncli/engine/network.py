@@ -34,7 +34,7 @@ import numpy as np
 
 from dnncli.engine.activations import Activation
 from dnncli.engine.batchnorm import BatchNormBuffers, batchnorm_backward_ops, batchnorm_forward_ops
-from dnncli.engine.layout import Entry, Layout, Tensors  # noqa: F401  (re-exported: Layout is built here)
+from dnncli.engine.layout import Layout, Tensors
 from dnncli.engine.ops import Op, copyto, dot, run
 from dnncli.engine.regularization import draw_dropout_masks, dropout_backward_ops, dropout_forward_ops, l2_backward_ops, l2_cost
 from dnncli.engine.stack import per_model

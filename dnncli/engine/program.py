@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dnncli.engine.ops import Op, copyto
+from dnncli.engine.ops import Op, copyto, run
 
 
 def batch_slices(m: int, batch_size: int | None) -> list[slice]:
@@ -88,5 +88,4 @@ class EpochProgram:
     def run(self) -> None:
         """One epoch: every mini-batch's forward pass, backward pass and step."""
         for ops in self.batches:
-            for function, args in ops:
-                function(*args)
+            run(ops)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dnncli.engine.initializers import INITIALIZERS, FromArrays
-from dnncli.engine.network import Layout
+from dnncli.engine.layout import Layout
 from dnncli.errors import DataError
 
 SIZES = [300, 200, 100]

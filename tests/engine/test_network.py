@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from dnncli.engine.activations import ACTIVATIONS, ReLU, SigmoidOutput, SoftmaxOutput
-from dnncli.engine.network import Layout, Network
+from dnncli.engine.layout import Layout
+from dnncli.engine.network import Network
 
 EPS = 1e-7
 THRESHOLD = 1e-7
