@@ -50,7 +50,7 @@ def cost_figure(epochs, cost, *, test_epochs=None, test_cost=None, learning_rate
     if finite_lr.size == 1:
         title = f"{title}   (lr = {finite_lr[0]:.3g})"
 
-    fig = new_figure(COST_FIGSIZE)
+    fig = new_figure(COST_FIGSIZE, column=True)
     if finite_lr.size > 1:
         ax, ax_lr = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     else:
@@ -113,7 +113,7 @@ def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels
     grid = predict_grid(predict, lo, hi)
     colors = class_colors([y_train, y_test], [grid], class_names)
 
-    fig = new_figure(BOUNDARY_FIGSIZE)
+    fig = new_figure(BOUNDARY_FIGSIZE, column=True)
     ax = fig.subplots()
     draw_boundary(ax, grid, X_train, y_train, X_test, y_test, colors)
     ax.legend(handles=legend_handles(colors, class_names, X_test is not None), loc="best", framealpha=0.85,
@@ -127,7 +127,7 @@ def boundary_figure(predict: Callable[[np.ndarray], np.ndarray], X_train, labels
 
 def accuracy_curves_figure(epochs, train, *, test=None, validation=None, title: str = "") -> Figure:
     """Train (and validation, test) accuracy at the evaluated epochs of one run."""
-    fig = new_figure(COST_FIGSIZE)
+    fig = new_figure(COST_FIGSIZE, column=True)
     ax = fig.subplots()
     for values, label, color in ((train, "train", "C0"), (validation, "validation", "C2"), (test, "test", "C1")):
         if values is None:
@@ -147,7 +147,7 @@ def accuracy_curves_figure(epochs, train, *, test=None, validation=None, title: 
 
 def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
     """||dW_l|| per layer and epoch on a log axis: vanishing gradients show as a fan of lines."""
-    fig = new_figure(COST_FIGSIZE)
+    fig = new_figure(COST_FIGSIZE, column=True)
     ax = fig.subplots()
     norms = np.asarray(grad_norm, dtype=float)
     x = np.asarray(epochs, dtype=float)[: len(norms)]
@@ -169,6 +169,13 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
     ax.set_ylabel("gradient norm (log scale)")
     ax.grid(True, which="both", alpha=0.3)
     ax.set_title(wrap(title or "gradient norm per layer", COST_FIGSIZE[0] - 0.4, fontsize=12))
+    if not drawn:
+        ax.text(0.5, 0.5, "every gradient norm is 0 or not finite: nothing to draw on a log scale",
+                transform=ax.transAxes, ha="center")
+        if x.size > 1:
+            ax.set_xlim(x[0], x[-1])
     if ax.get_lines():
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize="small", ncol=min(layers, 5), frameon=False)
+        rows = 1 if layers <= 5 else -(-layers // 4)  # at most 5 entries fit a row of the figure's width
+        fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", ncol=-(-layers // rows),
+                   frameon=False)
     return fig

@@ -8,7 +8,7 @@ import pytest
 
 from dnncli.plots import plot_cost, plot_decision_boundary
 from dnncli.plots.curves import use_log_scale
-from tests.figures import assert_inside_figure, labelled_ticks, legend_texts, points_under, titles
+from tests.figures import assert_inside_figure, figure_legend, labelled_ticks, legend_texts, overlaps, points_under, titles
 from tests.pngs import PNG_SIGNATURE, assert_only, read_png
 
 
@@ -256,8 +256,65 @@ def test_gradient_and_accuracy_figures_say_what_they_show():
     fig = gradients_figure(np.arange(300), norms, title="deep: gradient norm per layer")
     ax = fig.axes[0]
     assert ax.get_yscale() == "log" and "log scale" in ax.get_ylabel()
-    assert legend_texts(ax.get_legend()) == ["layer 1: ||dW1||", "layer 2: ||dW2||", "layer 3: ||dW3||"]
+    assert legend_texts(figure_legend(fig)) == ["layer 1: ||dW1||", "layer 2: ||dW2||", "layer 3: ||dW3||"]
     fig = accuracy_curves_figure([99, 199], [0.8, 0.9], test=[0.7, 0.85], validation=[0.75, np.nan], title="acc")
     ax = fig.axes[0]
     assert legend_texts(ax.get_legend()) == ["train", "validation", "test"]
     assert ax.get_ylim()[1] == pytest.approx(1.02) and ax.get_xlabel() == "epoch"
+
+
+def run_figures():
+    """A run's figures in the shapes that stress their margins: wide log tick labels (10⁻⁶),
+    a learning-rate panel with a two-line label, a figure legend of two rows, long titles,
+    a linear axis with an offset, an empty log axis (mathtext tick labels), CSV feature names."""
+    from dnncli.plots import boundary_figure, cost_figure
+    from dnncli.plots.run import accuracy_curves_figure, gradients_figure
+
+    e, cost, te, test_cost = overfit_costs()
+    X, y = moons_like()
+    long = "a very long experiment name that must wrap onto a second line of the title: cost"
+    return {
+        "cost, log, lr panel": lambda: cost_figure(e, cost, test_epochs=te, test_cost=test_cost,
+                                                   learning_rate=1e-6 * 0.5 ** (e / 1000), title=long),
+        "cost, offset": lambda: cost_figure(e[:50], 100.0 + 1e-4 * np.sin(e[:50]), title="flat"),
+        "gradients, 9 layers": lambda: gradients_figure(np.arange(300), np.array(
+            [[1e-6 * 0.99**i * 10**j for j in range(9)] for i in range(300)]), title=long),
+        "gradients, all 0": lambda: gradients_figure(np.arange(300), np.zeros((300, 3))),
+        "accuracy": lambda: accuracy_curves_figure([99, 199], [0.8, 0.9], test=[0.7, 0.85], title="acc"),
+        "boundary, named axes": lambda: boundary_figure(lambda A: (A[0] > 0).astype(int), X * 1000, y,
+                                                        axis_labels=["income (standardized)", "age (years)"]),
+    }
+
+
+@pytest.mark.parametrize("name", list(run_figures()))
+def test_run_figures_keep_their_text_inside_and_apart(name, tmp_path):
+    """ColumnLayout (margins from the few strings around the axes) leaves nothing cut off at an
+    edge, no label over a tick label or the legend, and an axes at least 90% of the size
+    constrained layout gives it (the margins are not padded to be safe)."""
+    from dnncli.plots.style import save
+
+    fig = run_figures()[name]()
+    save(fig, tmp_path / "plot.png")
+    r = fig.canvas.get_renderer()
+    box = fig.bbox
+    for artist in [*fig.axes, *fig.legends]:
+        e = artist.get_tightbbox(r)
+        assert box.x0 - 1 <= e.x0 and e.x1 <= box.x1 + 1 and box.y0 - 1 <= e.y0 and e.y1 <= box.y1 + 1, (artist, e)
+    for ax in fig.axes:
+        ylabel = ax.yaxis.label.get_window_extent(r)
+        assert not any(overlaps(ylabel, t.get_window_extent(r)) for t in ax.get_yticklabels() if t.get_text())
+    bottom = min(fig.axes, key=lambda ax: ax.get_position().y0)
+    xlabel = bottom.xaxis.label.get_window_extent(r)
+    assert not any(overlaps(xlabel, t.get_window_extent(r)) for t in bottom.get_xticklabels() if t.get_text())
+    for legend in fig.legends:
+        assert legend.get_window_extent(r).y1 <= xlabel.y0 + 1
+    if len(fig.axes) == 2:  # the learning-rate panel: no tick label of one axes over the other
+        upper, lower = sorted(fig.axes, key=lambda ax: -ax.get_position().y0)
+        assert lower.get_tightbbox(r).y1 <= upper.get_position().y0 * box.height + 1
+    reference = run_figures()[name]()
+    reference.set_layout_engine("constrained")
+    reference.canvas.draw()
+    legends = sum(legend.get_window_extent(r).height for legend in fig.legends)  # which constrained layout
+    for ours, theirs in zip(fig.axes, reference.axes):                            # would draw over the axes
+        assert ours.bbox.width >= 0.9 * theirs.bbox.width, name
+        assert ours.bbox.height + legends >= 0.9 * theirs.bbox.height, name
