@@ -3,17 +3,22 @@
 Workers never outlive their parent, however it dies (:func:`worker_init`); a SIGTERM to the
 parent takes them down with it (:func:`shutdown_on_sigterm`); a terminal's Ctrl-C reaches
 the parent only, which stops them itself (:func:`sigint_blocked`). joblib is imported only
-when a pool starts.
+when a pool starts. :func:`map_halves` shares a few short tasks with one forked child.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from typing import TypeVar
+
+T, R = TypeVar("T"), TypeVar("R")
 
 # One BLAS thread per worker: the matrices are tiny, and two threads per process on two
 # cores only fight each other.
@@ -131,3 +136,67 @@ def start_resource_trackers() -> None:
 
     resource_tracker.ensure_running()
     loky_tracker.ensure_running()
+
+
+def map_halves(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[fn(item) for item in items]``, every other item in a forked child process meanwhile.
+
+    For a few short tasks where a pool's start-up (a fresh interpreter, 0.5 s) would cost more
+    than it saves: a `dnn train`'s four plots, 0.7 s in one process, take 0.35 s on two cores.
+    The child inherits everything already imported; it ignores Ctrl-C (the parent finishes its
+    writes and then stops, as without it), dies with the parent (``prctl(PR_SET_PDEATHSIG)``),
+    and hands its results back pickled through a pipe. The parent waits for it; if it failed in
+    any way, the parent does its half too. Without two CPUs, ``os.fork`` on Linux, or with other
+    threads alive (a fork copies only the calling one), everything runs here.
+    """
+    items = list(items)
+    if len(items) < 2 or not _can_fork():
+        return [fn(item) for item in items]
+    theirs_items = items[1::2]
+    read_fd, write_fd = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        _child(fn, theirs_items, parent, read_fd, write_fd)  # never returns
+    os.close(write_fd)
+    try:
+        mine = [fn(item) for item in items[0::2]]
+    finally:
+        with os.fdopen(read_fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+    theirs = pickle.loads(data) if status == 0 and data else [fn(item) for item in theirs_items]
+    out = [None] * len(items)
+    out[0::2], out[1::2] = mine, theirs
+    return out
+
+
+def _can_fork() -> bool:
+    return (sys.platform.startswith("linux") and hasattr(os, "fork") and len(os.sched_getaffinity(0)) >= 2
+            and threading.active_count() == 1)
+
+
+def _child(fn, items, parent: int, read_fd: int, write_fd: int) -> None:
+    status = 1
+    try:
+        os.close(read_fd)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _die_with_parent(parent)
+        data = pickle.dumps([fn(item) for item in items])
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(data)
+        status = 0
+    finally:  # never back into the parent's code: no atexit, no flush of its buffers
+        os._exit(status)
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(EXIT_ORPHANED)

@@ -166,3 +166,87 @@ def test_workers_never_take_a_ctrl_c_but_the_parent_does():
         execution.stop(pool)
     assert all(signal.SIGINT in mask for mask in masks)
     assert _blocked_signals() == before and signal.SIGINT not in before
+
+
+two_cpus = pytest.mark.skipif(not sys.platform.startswith("linux") or len(os.sched_getaffinity(0)) < 2,
+                              reason="map_halves forks only on Linux with two CPUs")
+
+
+def run_python(code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": SRC}
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env,
+                          check=True, timeout=60).stdout
+
+
+@two_cpus
+def test_map_halves_gives_every_result_in_order_with_every_other_item_done_by_a_child():
+    out = run_python("""
+        import os
+        from dnncli.local_pool import map_halves
+        print(map_halves(lambda i: (i * i, os.getpid()), range(5)), os.getpid())
+    """)
+    results, parent = out.rsplit(" ", 1)
+    results = eval(results)  # noqa: S307 - our own printed list
+    assert [r for r, _ in results] == [0, 1, 4, 9, 16]
+    pids = [pid for _, pid in results]
+    assert pids[0::2] == [int(parent)] * 3
+    assert len(set(pids[1::2])) == 1 and pids[1] != int(parent)
+
+
+@two_cpus
+def test_map_halves_does_a_failed_childs_half_itself_and_leaves_no_process():
+    out = run_python("""
+        import os
+        from dnncli.local_pool import map_halves
+        parent = os.getpid()
+        def task(i):
+            if os.getpid() != parent:
+                os._exit(3)  # the child dies without a word
+            return i
+        results = map_halves(task, range(4))
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            print(results, "a child is left")
+        except ChildProcessError:
+            print(results, "no child left")
+    """)
+    assert out.strip() == "[0, 1, 2, 3] no child left"
+
+
+def test_map_halves_runs_everything_here_with_other_threads_alive():
+    import threading
+
+    from dnncli.local_pool import map_halves
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert map_halves(lambda i: (i, os.getpid()), range(3)) == [(i, os.getpid()) for i in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+
+
+@two_cpus
+def test_kill_9_of_the_parent_takes_map_halves_child_down():
+    parent = spawn("""
+        import os, sys, time
+        from dnncli.local_pool import map_halves
+        parent = os.getpid()
+        def task(i):
+            if os.getpid() == parent:
+                print("ready", flush=True)
+            time.sleep(300)
+        map_halves(task, range(2))
+    """)
+    kids = children_of(parent.pid)
+    try:
+        assert len(kids) == 1
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert wait_gone(kids, 3.0) == []
+    finally:
+        for pid in kids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
