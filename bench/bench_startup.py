@@ -11,11 +11,8 @@ Measures, interleaved in one run (the machine's load changes from minute to minu
 and prints the ratio of their medians and of their best runs (on a shared machine the best
 runs are the least disturbed).
 
-Both run as a user's Python runs them, with compiled bytecode cached: ``pip install`` compiles a
-package's modules, and an editable install writes them on first import. A machine with
-``PYTHONDONTWRITEBYTECODE=1`` (this one) would instead compile the library's ~90 modules in every
-process (0.15 s) while matplotlib's stay compiled from its install, so the bench's processes get
-``PYTHONPYCACHEPREFIX`` (a temporary folder) without that variable, and one warm-up run each. Then, in fresh processes, where the overhead goes:
+Both run as a user's Python runs them, with compiled bytecode cached (``user_env.py``), after
+one warm-up run each. Then, in fresh processes, where the overhead goes:
 imports (the CLI, the library, matplotlib), the run without plots (data, build, files),
 each plot alone (its figure built and saved as a PNG), and the four as `dnn train` draws them
 (every other one in a forked child process, :func:`dnncli.local_pool.map_halves`). Run from the repository root.
@@ -25,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -68,7 +64,10 @@ print(json.dumps(marks))
 '''
 
 
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+sys.path.insert(0, str(Path(__file__).parent))
+from user_env import user_env  # noqa: E402
+
+ENV: dict[str, str] = {}  # the timed processes' environment, set in main()
 
 
 def wall(cmd: list[str]) -> float:
@@ -94,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     pyplot, overheads, trainings = [], [], []
     with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as cache:
-        ENV["PYTHONPYCACHEPREFIX"] = cache
+        ENV.update(user_env(cache))
         wall([sys.executable, "-c", "import matplotlib.pyplot"])  # warm-up: bytecode compiled and cached
         train_overhead(args.config, Path(tmp))
         for _ in range(args.repeats):
