@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -36,6 +37,7 @@ def runs_command(
     import json
     import sys
 
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
@@ -57,10 +59,16 @@ def runs_command(
     if not top:
         out_console().print(f"no runs under {folder}", markup=False)
         return
-    table = Table(title=Text(f"runs in {folder}"))
-    for column in ("run", "kind", "status", "optimizer", "lr", "train acc", "test acc", "summary"):
-        table.add_column(column, justify="right" if column in ("lr", "train acc", "test acc") else "left",
-                         no_wrap=column == "run")
+    # 80 columns: no vertical rules, numbers in a few characters, and a long run name folded onto a
+    # second line rather than every other column squeezed to an ellipsis
+    table = Table(title=Text(f"runs in {folder}"), box=box.SIMPLE_HEAD, show_edge=False, padding=0,
+                  caption="train, test: accuracy; summary: epochs run/asked, or the best arm or trial")
+    table.add_column("run", overflow="fold", min_width=20)
+    for column in ("kind", "status", "optimizer"):
+        table.add_column(column, no_wrap=True)
+    for column in ("lr", "train", "test"):  # the accuracies' header: "accuracy" is in the note below
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("summary", min_width=12)
     for row in top:  # Text cells: a folder or status holding "[/x]" is shown, not parsed as markup
         table.add_row(*_cells(row, short_text))
         for inner in row.get("runs", []) if all_ else []:
@@ -73,25 +81,27 @@ def _cells(row: dict, short_text) -> list:
 
     single = row.get("kind") in ("train", "")
     epochs = row.get("epochs_run")
-    of = f" of {row['epochs']}" if row.get("epochs") is not None else ""
-    summary = row.get("summary") or (f"{epochs}{of} epochs" if epochs is not None else "")
+    of = f"/{row['epochs']}" if row.get("epochs") is not None else ""
+    summary = row.get("summary") or (f"{epochs}{of}" if epochs is not None else "")
     if row.get("kind") == "compare" and row.get("p_value") is not None:
-        summary += f" (p = {row['p_value']:.2g})"
+        summary += f", p={row['p_value']:.2g}"
     return [Text(row["dir"]), Text(row.get("kind", "")), Text(short_text(str(row.get("status", "?")), 40)),
             Text(short_text(str(row.get("optimizer") or ""), 12)),
-            Text(_number(row.get("learning_rate"), 4) if single and row.get("learning_rate") is not None else ""),
-            Text(_number(row.get("train_accuracy"), 4) if single else ""),
-            Text(_number(row.get("test_accuracy"), 4) if single else ""),
+            Text(_number(row.get("learning_rate"), 3) if single and row.get("learning_rate") is not None else ""),
+            Text(_number(row.get("train_accuracy"), 3, fixed=True) if single else ""),
+            Text(_number(row.get("test_accuracy"), 3, fixed=True) if single else ""),
             Text(short_text(summary, 60))]
 
 
-def _number(value: object, digits: int) -> str:
-    """A metric for the table: numbers formatted, anything else (a list, a string) shown as '?'."""
+def _number(value: object, digits: int, fixed: bool = False) -> str:
+    """A metric for the table: ``digits`` significant digits (``fixed``: decimals, for an accuracy),
+    anything else (a list, a string) shown as '?'."""
     if value is None:
         return "-"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "?"
     try:
-        return fmt(float(value), digits)
+        value = float(value)
     except OverflowError:  # an integer beyond any float
         return "?"
+    return f"{value:.{digits}f}" if fixed and math.isfinite(value) else f"{value:.{digits}g}"
