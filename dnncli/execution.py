@@ -8,7 +8,9 @@ know which executor they got. Failures come back as values, never abort the batc
 
 from __future__ import annotations
 
+import importlib
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, as_completed
@@ -116,10 +118,12 @@ class Failure:
 
 
 def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
-            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None,
+            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
     """``fn(item)`` for every item through ``pool``; results in input order, failures as :class:`Failure`.
 
-    ``on_result(index, result)`` is called as each task finishes (in completion order).
+    ``on_result(index, result)`` is called as each task finishes (in completion order);
+    ``meanwhile()``, once every task is submitted (this process's own share of the work).
     A Ctrl-C (KeyboardInterrupt) while waiting cancels what has not started and stops the
     workers at once (loky's are killed), then propagates.
     """
@@ -129,6 +133,8 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     try:
         for i, item in enumerate(items):
             futures[_submit(pool, fn, item)] = i
+        if meanwhile is not None:
+            meanwhile()
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -143,18 +149,59 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     return results
 
 
-def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None) -> list[Any]:
+def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None,
+              here: int | None = None) -> list[Any]:
     """``[fn(item) for item in items]``, on this machine's worker processes side by side when
     ``pool`` has some and there is more than one item; here otherwise (a cluster's workers may
-    not share this machine's files). A task that raises is a bug: its traceback is raised here."""
+    not share this machine's files). ``here``: the index of an item this process does itself
+    meanwhile, instead of waiting. A task that raises is a bug: its traceback is raised here."""
     items = list(items)
     if not (is_local_pool(pool) and len(items) > 1):
         return [fn(item) for item in items]
-    outcomes = run_all(fn, items, pool)
+    sent = [i for i in range(len(items)) if i != here]
+    mine: list[Any] = []
+    outcomes = run_all(fn, [items[i] for i in sent], pool,
+                       meanwhile=None if here is None else lambda: mine.append(fn(items[here])))
     for outcome in outcomes:
         if isinstance(outcome, Failure):
             raise RuntimeError(f"a worker's task failed:\n{outcome.detail}")
-    return outcomes
+    out: list[Any] = [None] * len(items)
+    for i, outcome in zip(sent, outcomes):
+        out[i] = outcome
+    if here is not None:
+        out[here] = mine[0]
+    return out
+
+
+class BackgroundImport:
+    """Import ``modules`` in a background thread once :meth:`start` is called, joined when the
+    ``with`` block ends: a command that waits on its workers, then uses these modules (a
+    compare's statistics and plots), imports them while it waits. Start it when a core is free
+    (a first group is back): at the start, the import would slow the workers' own start-up.
+
+    An import that fails here is ignored: it fails again, with its message, where it is used."""
+
+    def __init__(self, *modules: str):
+        self.modules, self.thread = modules, None
+
+    def start(self) -> None:
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._load, name="dnn-importing", daemon=True)
+            self.thread.start()
+
+    def _load(self) -> None:
+        for name in self.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - reported by the real import
+                continue
+
+    def __enter__(self) -> BackgroundImport:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is not None:
+            self.thread.join()
 
 
 def stop(pool: Executor, futures: Iterable[Future] = ()) -> None:
