@@ -12,7 +12,7 @@ import importlib
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -150,26 +150,26 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
 
 
 def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None,
-              here: int | None = None) -> list[Any]:
+              here: Collection[int] = ()) -> list[Any]:
     """``[fn(item) for item in items]``, on this machine's worker processes side by side when
     ``pool`` has some and there is more than one item; here otherwise (a cluster's workers may
-    not share this machine's files). ``here``: the index of an item this process does itself
+    not share this machine's files). ``here``: indices of items this process does itself
     meanwhile, instead of waiting. A task that raises is a bug: its traceback is raised here."""
     items = list(items)
     if not (is_local_pool(pool) and len(items) > 1):
         return [fn(item) for item in items]
-    sent = [i for i in range(len(items)) if i != here]
-    mine: list[Any] = []
-    outcomes = run_all(fn, [items[i] for i in sent], pool,
-                       meanwhile=None if here is None else lambda: mine.append(fn(items[here])))
-    for outcome in outcomes:
+    own = sorted({i for i in here if 0 <= i < len(items)})
+    sent = [i for i in range(len(items)) if i not in own]
+    out: list[Any] = [None] * len(items)
+
+    def mine() -> None:
+        for i in own:
+            out[i] = fn(items[i])
+
+    for i, outcome in zip(sent, run_all(fn, [items[i] for i in sent], pool, meanwhile=mine)):
         if isinstance(outcome, Failure):
             raise RuntimeError(f"a worker's task failed:\n{outcome.detail}")
-    out: list[Any] = [None] * len(items)
-    for i, outcome in zip(sent, outcomes):
         out[i] = outcome
-    if here is not None:
-        out[here] = mine[0]
     return out
 
 

@@ -187,8 +187,7 @@ def draw_all(drawings: list[Drawing], pool=None, here: str | None = None) -> Non
     if pool is None:
         outcomes = local_pool.map_halves(draw, drawings)
     else:
-        mine = next((i for i, d in enumerate(drawings) if d.path.name == here), None)
-        outcomes = execution.map_local(draw, drawings, pool, here=mine)
+        outcomes = execution.map_local(draw, drawings, pool, here=[i for i, d in enumerate(drawings) if d.path.name == here])
     for error in outcomes:
         if error is not None:
             raise error
