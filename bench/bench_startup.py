@@ -14,8 +14,8 @@ runs are the least disturbed).
 Both run as a user's Python runs them, with compiled bytecode cached (``user_env.py``), after
 one warm-up run each. Then, in fresh processes, where the overhead goes:
 imports (the CLI, the library, matplotlib), the run without plots (data, build, files),
-each plot alone (its figure built and saved as a PNG), and the four as `dnn train` draws them
-(every other one in a forked child process, :func:`dnncli.local_pool.map_halves`). Run from the repository root.
+each plot alone (its figure built and saved as a PNG), and, in another fresh process, the four as
+`dnn train` draws them (every other one in a forked child, :func:`dnncli.local_pool.map_halves`). Run from the repository root.
 """
 
 from __future__ import annotations
@@ -53,13 +53,15 @@ marks["import matplotlib (figure, agg)"] = t() - s
 from dnncli.experiments.writing import draw_all, run_drawings
 from dnncli.pipeline import held_out
 drawings = run_drawings(run.run_dir, run.result, run.metrics, held_out(cfg)[0])
-for drawing in drawings:
+if sys.argv[3] == "together":
     s = t()
-    draw_all([drawing])
-    marks[f"plot {drawing.path.name} (figure and PNG)"] = t() - s
-s = t()
-draw_all(drawings)
-marks["the four again, as dnn train draws them (half in a child)"] = t() - s
+    draw_all(drawings)
+    marks["the four plots as dnn train draws them (half in a child)"] = t() - s
+else:
+    for drawing in drawings:
+        s = t()
+        draw_all([drawing])
+        marks[f"plot {drawing.path.name} (figure and PNG)"] = t() - s
 print(json.dumps(marks))
 '''
 
@@ -86,6 +88,12 @@ def train_overhead(config: str, out: Path) -> tuple[float, float]:
     return seconds, metrics["seconds"]
 
 
+def phase(config: str, out: str, plots: str) -> dict[str, float]:
+    """PHASES in a fresh process: the plots one by one (``each``) or as dnn train draws them (``together``)."""
+    return json.loads(subprocess.run([sys.executable, "-c", PHASES, config, out, plots], check=True, cwd=ROOT,
+                                     capture_output=True, text=True, env=ENV).stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -101,9 +109,10 @@ def main() -> None:
             total, training = train_overhead(args.config, Path(tmp))
             overheads.append(total - training)
             trainings.append(training)
-        phases = [json.loads(subprocess.run([sys.executable, "-c", PHASES, args.config, tmp], check=True, cwd=ROOT,
-                                            capture_output=True, text=True, env=ENV).stdout)
-                  for _ in range(args.repeats)]
+        phases = []
+        for _ in range(args.repeats):
+            together = phase(args.config, tmp, "together")
+            phases.append({**phase(args.config, tmp, "each"), **{k: v for k, v in together.items() if "four" in k}})
     print(f"`dnn train {args.config}`, {args.repeats} runs (training itself: median {statistics.median(trainings):.2f} s)")
     print(f"  whole process minus training seconds: {', '.join(f'{x:.2f}' for x in overheads)} s")
     print(f"  python -c 'import matplotlib.pyplot': {', '.join(f'{x:.2f}' for x in pyplot)} s")

@@ -1,11 +1,12 @@
 """The environment a user's Python runs ``dnn`` in, for the benches that time whole processes.
 
-``pip install`` compiles a package's modules to bytecode, and an editable install writes it on
-first import; a machine with ``PYTHONDONTWRITEBYTECODE=1`` (the development machine) would
-instead compile the library's ~90 modules in every process (0.15 s, and again in every worker of
-a compare or tune) while matplotlib's and NumPy's stay compiled from their install. So the timed
-processes run without that variable, caching their bytecode under ``PYTHONPYCACHEPREFIX`` (a
-temporary folder), after one warm-up run.
+A user's Python finds compiled bytecode: ``pip install`` compiles a package's modules, and an
+editable install writes them on first import. A machine with ``PYTHONDONTWRITEBYTECODE=1`` (the
+development machine) would instead compile the library's ~90 modules in every process (0.15 s,
+and again in every worker of a compare or tune). So the timed processes run without that
+variable, their bytecode cached under ``PYTHONPYCACHEPREFIX`` (a temporary folder; Python then
+reads and writes every module's bytecode there, NumPy's and matplotlib's too), and each timed
+command runs once first, as a warm-up.
 """
 
 from __future__ import annotations

@@ -162,14 +162,21 @@ def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | N
     sent = [i for i in range(len(items)) if i not in own]
     out: list[Any] = [None] * len(items)
 
-    def mine() -> None:
-        for i in own:
-            out[i] = fn(items[i])
+    raised: list[Exception] = []
+
+    def mine() -> None:  # an error here is raised once the workers' tasks are back, not while they run
+        try:
+            for i in own:
+                out[i] = fn(items[i])
+        except Exception as exc:  # noqa: BLE001 - re-raised below
+            raised.append(exc)
 
     for i, outcome in zip(sent, run_all(fn, [items[i] for i in sent], pool, meanwhile=mine)):
         if isinstance(outcome, Failure):
             raise RuntimeError(f"a worker's task failed:\n{outcome.detail}")
         out[i] = outcome
+    if raised:
+        raise raised[0]
     return out
 
 

@@ -265,3 +265,29 @@ def test_map_local_does_the_items_named_here_itself_and_keeps_the_order():
 
 def _square_and_pid(i):
     return i * i, os.getpid()
+
+
+@two_cpus
+def test_map_halves_child_finishes_its_half_through_a_process_groups_sigterm_and_ctrl_c():
+    """Slurm's SIGTERM and a terminal's Ctrl-C reach the whole process group; the parent (dnn
+    train) defers them until its files are written, and the child finishes its half too (killed
+    mid-save it would leave a temporary file in the run directory)."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
+        import os, signal, sys, time
+        from dnncli.local_pool import map_halves
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # the parent's writes defer it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        parent = os.getpid()
+        def task(i):
+            if os.getpid() == parent:
+                print("ready", flush=True)
+            time.sleep(1.0)
+            return os.getpid()
+        print(map_halves(task, range(2)) [1] != parent, flush=True)
+    """)], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True)
+    assert proc.stdout.readline().strip() == "ready"
+    time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and out.strip() == "True"  # the child's own result, not the parent's redo

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -22,14 +21,10 @@ def err_console():
 
 
 def out_console():
-    """Results on stdout; when piped, wide enough that tables are not wrapped (160 columns, or
-    ``COLUMNS`` when set)."""
+    """Results on stdout; when piped, wide enough that tables are not wrapped."""
     from rich.console import Console
 
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    columns = os.environ.get("COLUMNS", "")
-    return Console(highlight=False, width=int(columns) if columns.isdigit() and int(columns) > 0 else 160)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _one_line(message, category, filename, lineno, file=None, line=None) -> None:

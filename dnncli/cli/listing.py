@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import typer
@@ -37,10 +36,6 @@ def runs_command(
     import json
     import sys
 
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
-
     from dnncli.errors import ConfigError, DnnError, short_text
     from dnncli.runs import list_top
 
@@ -59,38 +54,63 @@ def runs_command(
     if not top:
         out_console().print(f"no runs under {folder}", markup=False)
         return
-    # 80 columns: no vertical rules, numbers in a few characters, and a long run name folded onto a
-    # second line rather than every other column squeezed to an ellipsis
-    table = Table(title=Text(f"runs in {folder}"), box=box.SIMPLE_HEAD, show_edge=False, padding=0,
-                  caption="train, test: accuracy; summary: epochs run/asked, or the best arm or trial")
-    table.add_column("run", overflow="fold", min_width=20)
-    for column in ("kind", "status", "optimizer"):
-        table.add_column(column, no_wrap=True)
-    for column in ("lr", "train", "test"):  # the accuracies' header: "accuracy" is in the note below
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("summary", min_width=12)
-    for row in top:  # Text cells: a folder or status holding "[/x]" is shown, not parsed as markup
-        table.add_row(*_cells(row, short_text))
+    rows = []
+    for row in top:
+        rows.append((_cells(row, short_text), ""))
         for inner in row.get("runs", []) if all_ else []:
-            table.add_row(*_cells({**inner, "kind": "", "dir": "  " + Path(inner["dir"]).name}, short_text), style="dim")
-    out_console().print(table)
+            rows.append((_cells({**inner, "kind": "", "dir": "  " + Path(inner["dir"]).name}, short_text), "dim"))
+    _print_runs(out_console(), f"runs in {folder}", rows)
 
 
-def _cells(row: dict, short_text) -> list:
+RUN_COLUMNS = ("run", "kind", "status", "optimizer", "lr", "train", "test", "summary")
+RUNS_CAPTION = "train, test: accuracy; summary: epochs run/asked, or the best arm or trial"
+
+
+def _print_runs(console, title: str, rows: list[tuple[list[str], str]]) -> None:
+    """The runs as a table when its widest row fits the console, else as records: each run's name
+    on its own line, its values aligned below (a name is never cut, the values never squeezed)."""
+    from rich import box
+    from rich.table import Table
     from rich.text import Text
 
+    widths = [max(len(name), *(len(cells[i]) for cells, _ in rows)) for i, name in enumerate(RUN_COLUMNS)]
+    if sum(widths) + len(widths) - 1 <= console.width:
+        table = Table(title=Text(title), box=box.SIMPLE_HEAD, show_edge=False, padding=0, caption=RUNS_CAPTION)
+        for name in RUN_COLUMNS:
+            table.add_column(name, justify="right" if name in ("lr", "train", "test") else "left", no_wrap=True)
+        for cells, style in rows:  # Text cells: a folder or status holding "[/x]" is shown, not parsed as markup
+            table.add_row(*map(Text, cells), style=style)
+        console.print(table)
+        return
+
+    def line(cells: list[str]) -> str:
+        return " ".join(c.rjust(w) if name in ("lr", "train", "test") else c.ljust(w)
+                        for name, c, w in zip(RUN_COLUMNS[1:], cells, widths[1:])).rstrip()
+
+    header = "  " + line(list(RUN_COLUMNS[1:]))
+    console.print(Text(title, style="italic"))
+    console.print(Text("run\n" + header, style="bold"), overflow="fold")
+    console.print("\u2500" * min(console.width, len(header)))
+    for cells, style in rows:
+        indent = "  " * (1 + cells[0].startswith("  "))
+        console.print(Text(cells[0], style=style), overflow="fold")
+        console.print(Text(indent + line(cells[1:]), style=style), overflow="fold")
+    console.print(Text(RUNS_CAPTION, style="italic"), overflow="fold")
+
+
+def _cells(row: dict, short_text) -> list[str]:
     single = row.get("kind") in ("train", "")
     epochs = row.get("epochs_run")
     of = f"/{row['epochs']}" if row.get("epochs") is not None else ""
     summary = row.get("summary") or (f"{epochs}{of}" if epochs is not None else "")
     if row.get("kind") == "compare" and row.get("p_value") is not None:
         summary += f", p={row['p_value']:.2g}"
-    return [Text(row["dir"]), Text(row.get("kind", "")), Text(short_text(str(row.get("status", "?")), 40)),
-            Text(short_text(str(row.get("optimizer") or ""), 12)),
-            Text(_number(row.get("learning_rate"), 3) if single and row.get("learning_rate") is not None else ""),
-            Text(_number(row.get("train_accuracy"), 3, fixed=True) if single else ""),
-            Text(_number(row.get("test_accuracy"), 3, fixed=True) if single else ""),
-            Text(short_text(summary, 60))]
+    return [row["dir"], row.get("kind", ""), short_text(str(row.get("status", "?")), 40),
+            short_text(str(row.get("optimizer") or ""), 12),
+            _number(row.get("learning_rate"), 3) if single and row.get("learning_rate") is not None else "",
+            _number(row.get("train_accuracy"), 3, fixed=True) if single else "",
+            _number(row.get("test_accuracy"), 3, fixed=True) if single else "",
+            short_text(summary, 60)]
 
 
 def _number(value: object, digits: int, fixed: bool = False) -> str:
@@ -104,4 +124,4 @@ def _number(value: object, digits: int, fixed: bool = False) -> str:
         value = float(value)
     except OverflowError:  # an integer beyond any float
         return "?"
-    return f"{value:.{digits}f}" if fixed and math.isfinite(value) else f"{value:.{digits}g}"
+    return f"{value:.{digits}f}" if fixed and 0 <= value <= 1 else f"{value:.{digits}g}"

@@ -85,9 +85,11 @@ class _progress:
 
         from dnncli.engine.callbacks import LambdaCallback
 
+        # refreshed by the callback, not by rich's refresh thread: with no thread alive when the run
+        # is written, its plots can be shared with a forked child (local_pool.map_halves)
         self.bar = Progress(
             TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("cost {task.fields[cost]}"),
-            TimeRemainingColumn(), console=err_console(), transient=True,
+            TimeRemainingColumn(), console=err_console(), transient=True, auto_refresh=False,
         )
         self.bar.__enter__()
         self.task = self.bar.add_task("train", total=self.epochs, completed=self.first, cost="-")
@@ -98,6 +100,7 @@ class _progress:
             if now - self.last > 0.1 or epoch + 1 == self.epochs:
                 self.last = now
                 self.bar.update(self.task, completed=epoch + 1, cost=f"{float(logs['cost'][0]):.6f}")
+                self.bar.refresh()
 
         return [LambdaCallback(on_epoch_end)]
 

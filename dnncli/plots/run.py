@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 
 from dnncli.plots.boundary import class_colors, draw_boundary, grid_limits, legend_handles, points, predict_grid
@@ -13,6 +14,7 @@ from dnncli.plots.curves import smooth_rows, thin, use_log_scale
 from dnncli.plots.style import label_log_axis, new_figure, qualitative_colors, wrap
 
 COST_FIGSIZE = (7.0, 4.5)
+LEGEND_LAYERS = 10  # deeper networks name 8 of their layers in gradients.png
 BOUNDARY_FIGSIZE = (7.0, 5.0)
 
 
@@ -152,7 +154,13 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
     norms = np.asarray(grad_norm, dtype=float)
     x = np.asarray(epochs, dtype=float)[: len(norms)]
     layers = norms.shape[1] if norms.ndim == 2 else 0
-    colors = qualitative_colors(layers)
+    # up to 10 layers: a colour and a legend entry each; deeper, colours in depth order (viridis)
+    # and 8 of the layers named, first and last among them, in two rows of the legend
+    if layers <= LEGEND_LAYERS:
+        colors, named = qualitative_colors(layers), set(range(layers))
+    else:
+        colors = [colormaps["viridis"](j / (layers - 1)) for j in range(layers)]
+        named = {int(j) for j in np.linspace(0, layers - 1, 8).round()}
     drawn = []  # the curves as drawn (smoothed): the ticks cover what is seen
     for j in range(layers):
         y = norms[:, j]
@@ -160,7 +168,8 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
         if ok.any():
             smoothed, window = smooth_rows(y[ok][None, :], True)
             keep = thin(ok.sum()) if window is not None else slice(None)  # as in cost_figure
-            ax.plot(x[ok][keep], smoothed[0][keep], color=colors[j], lw=1.4, label=f"layer {j + 1}: ||dW{j + 1}||")
+            ax.plot(x[ok][keep], smoothed[0][keep], color=colors[j], lw=1.4,
+                    label=f"layer {j + 1}: ||dW{j + 1}||" if j in named else "_nolegend_")
             drawn.append(smoothed[0][keep])
     ax.set_yscale("log")
     if drawn:
@@ -174,8 +183,8 @@ def gradients_figure(epochs, grad_norm, *, title: str = "") -> Figure:
                 transform=ax.transAxes, ha="center")
         if x.size > 1:
             ax.set_xlim(x[0], x[-1])
-    if ax.get_lines():
-        rows = 1 if layers <= 5 else -(-layers // 4)  # at most 5 entries fit a row of the figure's width
-        fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", ncol=-(-layers // rows),
+    entries = len(ax.get_legend_handles_labels()[1])
+    if entries:  # 4 entries fit a row of the figure's width
+        fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.0), fontsize="small", ncol=min(entries, 4),
                    frameon=False)
     return fig

@@ -55,6 +55,21 @@ class ColumnLayout(LayoutEngine):
     GAP = 8.0  # points between two axes of the column
 
     def execute(self, fig: Figure) -> None:
+        """Set the margins, and again while the text needs more (up to 3 times): a locator picks its
+        ticks from the axes' size, so at the new size a y axis may show other, wider labels. The
+        margins only grow, so the last ones hold the text at the size they give."""
+        if not fig.axes:
+            return
+        margins = self._margins(fig)
+        for _ in range(3):
+            self._adjust(fig, margins)
+            needed = self._margins(fig)
+            if all(n <= m + 0.5 for n, m in zip(needed, margins)):
+                break
+            margins = tuple(max(n, m) for n, m in zip(needed, margins))
+
+    def _margins(self, fig: Figure) -> tuple[float, float, float, float]:
+        """(left, right, top, bottom) in points, from the text around the axes at their present size."""
         renderer = fig.canvas.get_renderer()
         points = 72.0 / fig.dpi  # points per pixel
 
@@ -93,15 +108,24 @@ class ColumnLayout(LayoutEngine):
             bottom += label_pad + extent(xlabel.get_text(), xlabel.get_fontsize())[1]
         for legend in fig.legends:  # a figure legend sits below the axes
             bottom += legend.get_window_extent(renderer).height * points
+        return tuple(x + self.PAD for x in (left, right, top, bottom))
+
+    def _adjust(self, fig: Figure, margins: tuple[float, float, float, float]) -> None:
+        left, right, top, bottom = margins
         width_pt, height_pt = fig.get_figwidth() * 72, fig.get_figheight() * 72
-        left, right, top, bottom = (x + self.PAD for x in (left, right, top, bottom))
-        axes_height = (height_pt - top - bottom - self.GAP * (len(axes) - 1)) / len(axes)
+        n = len(fig.axes)
+        room = height_pt - top - bottom - self.GAP * (n - 1)
+        if room < 0.3 * height_pt:  # margins that would crush the axes (a huge legend): shrink them
+            scale = (0.7 * height_pt - self.GAP * (n - 1)) / (top + bottom)
+            top, bottom, room = top * scale, bottom * scale, 0.3 * height_pt
+        left, right = min(left, 0.4 * width_pt), min(right, 0.2 * width_pt)
         fig.subplots_adjust(left=left / width_pt, right=1 - right / width_pt, bottom=bottom / height_pt,
-                            top=1 - top / height_pt, hspace=self.GAP / axes_height)
+                            top=1 - top / height_pt, hspace=self.GAP / (room / n))
 
 
 def tick_labels(axis) -> list[str]:
-    """The major tick labels ``axis`` will draw, as strings (without building its Tick artists)."""
+    """The major tick labels ``axis`` would draw at its present size, as strings (without building
+    its Tick artists)."""
     lo, hi = sorted(axis.get_view_interval())
     locs = [v for v in axis.get_major_locator()() if lo - 1e-9 * abs(hi - lo) <= v <= hi + 1e-9 * abs(hi - lo)]
     return axis.get_major_formatter().format_ticks(locs)

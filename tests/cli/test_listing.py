@@ -1,6 +1,10 @@
 """`dnn datasets` and `dnn runs` (dnncli/cli/listing.py)."""
 
+from pathlib import Path
+
 from tests.invoke import dnn
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_datasets_lists_shapes():
@@ -19,22 +23,31 @@ def test_datasets_lists_shapes():
     assert cells["moons"] == ["2", "2", "300", "100"]  # the course's moons: 300 train and 100 test points in 2-D
 
 
-def test_runs_table_fits_80_columns_and_keeps_every_value(tmp_path, monkeypatch):
-    """At 80 columns no line is wider, and nothing is cut to an ellipsis: a long run name folds onto
-    a second line, the numbers keep their digits (lr 0.0007, accuracies to 3 decimals)."""
+def test_runs_listing_fits_80_columns_and_keeps_every_value(tmp_path, monkeypatch):
+    """At 80 columns no line is wider and no value is cut: a listing whose widest row does not fit
+    puts each run's name on its own line (whole) and its values below; at 160 it is one table."""
+    from rich.console import Console
+
+    from dnncli.cli import listing
     from dnncli.config import load_config
+    from dnncli.experiments.compare import compare
     from dnncli.experiments.train import train
 
     run = train(load_config("configs/early_stopping_overfit_moons.yaml", ["training.epochs=12"]), tmp_path,
                 plots=False)
-    train(load_config("configs/adam_moons.yaml", ["training.epochs=10"]), tmp_path, plots=False)
-    monkeypatch.setenv("COLUMNS", "80")
-    proc = dnn("runs", tmp_path)
-    assert proc.exit_code == 0, proc.output
-    lines = proc.stdout.splitlines()
-    assert max(map(len, lines)) <= 80 and "…" not in proc.stdout
-    assert run.run_dir.name in "".join(line.split(" ")[0] for line in lines)  # folded, not cut
-    row = next(line for line in lines if "adam_m" in line).split()
-    assert row[1:5] == ["train", "completed", "adam", "0.0007"] and row[-1] == "10/10"
-    accuracy = float(run.metrics["train_accuracy"])
-    assert f"{accuracy:.3f}" in proc.stdout
+    compare([str(ROOT / "configs/deep_sigmoid_moons.yaml"), str(ROOT / "configs/batchnorm_deep_sigmoid_moons.yaml")],
+            overrides=["training.epochs=2"], seeds=2, jobs=1, out=tmp_path, plots=False)
+    accuracy = f"{float(run.metrics['train_accuracy']):.3f}"
+    for columns in ("80", "160"):  # a terminal's width (a pipe gets 160)
+        monkeypatch.setattr(listing, "out_console", lambda w=int(columns): Console(highlight=False, width=w))
+        proc = dnn("runs", tmp_path, "--all")
+        assert proc.exit_code == 0, proc.output
+        lines = proc.stdout.splitlines()
+        assert max(map(len, lines)) <= int(columns), columns
+        assert "…" not in proc.stdout and "..." not in proc.stdout
+        names = [line.split()[0] for line in lines if line.strip()]
+        assert run.run_dir.name in names and "batchnorm_deep_sigmoid_moons-seed2" in names, columns
+        assert any(f"best {arm}" in line for line in lines for arm in ("deep_sigmoid_moons", "batchnorm_deep_sigmoid_moons"))
+        assert accuracy in proc.stdout and "0.01" in proc.stdout and f"{run.metrics['epochs_run']}/12" in proc.stdout
+    assert len(lines) == len([line for line in lines if line.strip()]) and any(
+        line.startswith(run.run_dir.name) and accuracy in line for line in lines)  # at 160: one row per run

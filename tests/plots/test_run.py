@@ -276,10 +276,16 @@ def run_figures():
     return {
         "cost, log, lr panel": lambda: cost_figure(e, cost, test_epochs=te, test_cost=test_cost,
                                                    learning_rate=1e-6 * 0.5 ** (e / 1000), title=long),
+        # at the default size the lr panel's locator shows 10⁻⁷ and 0.01; laid out, it adds 10⁻⁶ and
+        # 0.0001 (wider): the margins are measured again at the new size
+        "cost, lr panel whose ticks change": lambda: cost_figure(e, cost, learning_rate=1e-2 * 1e-5 ** (e / e[-1])),
+        "cost, linear lr panel": lambda: cost_figure(e, cost, learning_rate=2.608 + 0.012 * e / e[-1]),
         "cost, offset": lambda: cost_figure(e[:50], 100.0 + 1e-4 * np.sin(e[:50]), title="flat"),
         "gradients, 9 layers": lambda: gradients_figure(np.arange(300), np.array(
             [[1e-6 * 0.99**i * 10**j for j in range(9)] for i in range(300)]), title=long),
         "gradients, all 0": lambda: gradients_figure(np.arange(300), np.zeros((300, 3))),
+        "gradients, 60 layers": lambda: gradients_figure(np.arange(300), np.array(
+            [[1e-3 * 0.99**i * 1.1**j for j in range(60)] for i in range(300)])),
         "accuracy": lambda: accuracy_curves_figure([99, 199], [0.8, 0.9], test=[0.7, 0.85], title="acc"),
         "boundary, named axes": lambda: boundary_figure(lambda A: (A[0] > 0).astype(int), X * 1000, y,
                                                         axis_labels=["income (standardized)", "age (years)"]),
@@ -290,7 +296,8 @@ def run_figures():
 def test_run_figures_keep_their_text_inside_and_apart(name, tmp_path):
     """ColumnLayout (margins from the few strings around the axes) leaves nothing cut off at an
     edge, no label over a tick label or the legend, and an axes at least 90% of the size
-    constrained layout gives it (the margins are not padded to be safe)."""
+    constrained layout gives it (the margins are not padded to be safe); a deep network's
+    legend names 8 layers in two rows."""
     from dnncli.plots.style import save
 
     fig = run_figures()[name]()
@@ -314,6 +321,9 @@ def test_run_figures_keep_their_text_inside_and_apart(name, tmp_path):
     reference = run_figures()[name]()
     reference.set_layout_engine("constrained")
     reference.canvas.draw()
+    if name == "gradients, 60 layers":
+        (legend,) = fig.legends
+        assert len(legend.get_texts()) == 8 and legend_texts(legend)[-1] == "layer 60: ||dW60||"
     legends = sum(legend.get_window_extent(r).height for legend in fig.legends)  # which constrained layout
     for ours, theirs in zip(fig.axes, reference.axes):                            # would draw over the axes
         assert ours.bbox.width >= 0.9 * theirs.bbox.width, name
