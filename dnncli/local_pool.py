@@ -8,7 +8,6 @@ when a pool starts. :func:`map_halves` shares a few short tasks with one forked 
 
 from __future__ import annotations
 
-import importlib
 import os
 import pickle
 import signal
@@ -38,10 +37,6 @@ def start(jobs: int):
         with sigint_blocked():
             pool = get_reusable_executor(max_workers=jobs, env=WORKER_ENV, timeout=60,
                                          initializer=worker_init, initargs=(os.getpid(),))
-            # a worker's start (a fresh interpreter importing the library) takes about a second:
-            # begun now, it overlaps what the command does before its first task
-            for _ in range(jobs):
-                pool.submit(importlib.import_module, "dnncli.pipeline")
     except (OSError, RuntimeError) as exc:
         raise DnnError(f"cannot start {jobs} worker processes ({exc}); try a smaller --jobs") from None
     shutdown_on_sigterm(pool)
