@@ -8,11 +8,9 @@ know which executor they got. Failures come back as values, never abort the batc
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 import traceback
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass
 from typing import Any
@@ -118,12 +116,10 @@ class Failure:
 
 
 def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
-            on_result: Callable[[int, Any], None] | None = None,
-            meanwhile: Callable[[], Any] | None = None) -> list[Any]:
+            on_result: Callable[[int, Any], None] | None = None) -> list[Any]:
     """``fn(item)`` for every item through ``pool``; results in input order, failures as :class:`Failure`.
 
-    ``on_result(index, result)`` is called as each task finishes (in completion order);
-    ``meanwhile()``, once every task is submitted (this process's own share of the work).
+    ``on_result(index, result)`` is called as each task finishes (in completion order).
     A Ctrl-C (KeyboardInterrupt) while waiting cancels what has not started and stops the
     workers at once (loky's are killed), then propagates.
     """
@@ -133,8 +129,6 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     try:
         for i, item in enumerate(items):
             futures[_submit(pool, fn, item)] = i
-        if meanwhile is not None:
-            meanwhile()
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -149,66 +143,18 @@ def run_all(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor,
     return results
 
 
-def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None,
-              here: Collection[int] = ()) -> list[Any]:
+def map_local(fn: Callable[[Any], Any], items: Iterable[Any], pool: Executor | None) -> list[Any]:
     """``[fn(item) for item in items]``, on this machine's worker processes side by side when
     ``pool`` has some and there is more than one item; here otherwise (a cluster's workers may
-    not share this machine's files). ``here``: indices of items this process does itself
-    meanwhile, instead of waiting. A task that raises is a bug: its traceback is raised here."""
+    not share this machine's files). A task that raises is a bug: its traceback is raised here."""
     items = list(items)
     if not (is_local_pool(pool) and len(items) > 1):
         return [fn(item) for item in items]
-    own = sorted({i for i in here if 0 <= i < len(items)})
-    sent = [i for i in range(len(items)) if i not in own]
-    out: list[Any] = [None] * len(items)
-
-    raised: list[Exception] = []
-
-    def mine() -> None:  # an error here is raised once the workers' tasks are back, not while they run
-        try:
-            for i in own:
-                out[i] = fn(items[i])
-        except Exception as exc:  # noqa: BLE001 - re-raised below
-            raised.append(exc)
-
-    for i, outcome in zip(sent, run_all(fn, [items[i] for i in sent], pool, meanwhile=mine)):
+    outcomes = run_all(fn, items, pool)
+    for outcome in outcomes:
         if isinstance(outcome, Failure):
             raise RuntimeError(f"a worker's task failed:\n{outcome.detail}")
-        out[i] = outcome
-    if raised:
-        raise raised[0]
-    return out
-
-
-class BackgroundImport:
-    """Import ``modules`` in a background thread once :meth:`start` is called, joined when the
-    ``with`` block ends: a command that waits on its workers, then uses these modules (a
-    compare's statistics and plots), imports them while it waits. Start it when a core is free
-    (a first group is back): at the start, the import would slow the workers' own start-up.
-
-    An import that fails here is ignored: it fails again, with its message, where it is used."""
-
-    def __init__(self, *modules: str):
-        self.modules, self.thread = modules, None
-
-    def start(self) -> None:
-        if self.thread is None:
-            self.thread = threading.Thread(target=self._load, name="dnn-importing", daemon=True)
-            self.thread.start()
-
-    def _load(self) -> None:
-        for name in self.modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001, S112 - reported by the real import
-                continue
-
-    def __enter__(self) -> BackgroundImport:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.thread is not None:
-            self.thread.join()
+    return outcomes
 
 
 def stop(pool: Executor, futures: Iterable[Future] = ()) -> None:

@@ -31,7 +31,7 @@ def plots_asked_not_drawn(monkeypatch) -> list[str]:
 
     asked: list[str] = []
 
-    def ask(drawings, pool=None, here=None):
+    def ask(drawings, pool=None):
         asked.extend(d.path.name for d in drawings)
 
     monkeypatch.setattr(writing, "draw_all", ask)

@@ -252,20 +252,6 @@ def test_kill_9_of_the_parent_takes_map_halves_child_down():
                 os.kill(pid, signal.SIGKILL)
 
 
-def test_map_local_does_the_items_named_here_itself_and_keeps_the_order():
-    pool = execution.executor(2)
-    try:
-        out = execution.map_local(_square_and_pid, range(5), pool, here=[0, 3])
-    finally:
-        pool.shutdown()
-    assert [v for v, _ in out] == [0, 1, 4, 9, 16]
-    assert out[0][1] == out[3][1] == os.getpid()
-    assert os.getpid() not in {pid for _, pid in (out[1], out[2], out[4])}
-
-
-def _square_and_pid(i):
-    return i * i, os.getpid()
-
 
 @two_cpus
 def test_map_halves_child_finishes_its_half_through_a_process_groups_sigterm_and_ctrl_c():

@@ -18,7 +18,7 @@ from dnncli.config import RunConfig, check_name
 from dnncli.errors import ConfigError
 from dnncli.experiments import lr_tuning
 from dnncli.experiments.arms import Arm, resolve_arms, safe_name, vary_arms, with_seed
-from dnncli.experiments.compare_report import PRELOAD, X_AXES, Datasets, compare_report, write_plots
+from dnncli.experiments.compare_report import X_AXES, Datasets, compare_report, write_plots
 from dnncli.experiments.compare_summary import csv_rows, pick_best, row_metrics, score, summarize
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.stats import ALPHA
@@ -123,14 +123,8 @@ def compare(
     datasets = Datasets()
     best: list = []
 
-    # while workers train, this process only waits: once a first group is back, it imports what it
-    # needs next (inline, it trains itself and has no time to spare)
-    preload = execution.BackgroundImport(*(PRELOAD if plots else PRELOAD[:1]))
-
     def on_result(i: int, result: RunResult) -> None:
         """Write run i's directory as soon as it is back (overlapping the runs still going)."""
-        if not isinstance(pool, execution.InlineExecutor):
-            preload.start()
         run = runs[i]
         write_run(run.run_dir, result, metrics[run.run_dir], dataset=datasets.of(run.config), plots=False)
         results[i] = result  # only once its directory is whole
@@ -143,9 +137,8 @@ def compare(
     reruns, interrupted = 0, None
     with deferred_signals(raising=not isinstance(pool, execution.InlineExecutor)) as stop:
         try:
-            with preload:
-                pipeline.run_configs([r.config for r in runs], pool=pool, stack=stack, on_result=on_result,
-                                     callbacks=[stop])
+            pipeline.run_configs([r.config for r in runs], pool=pool, stack=stack, on_result=on_result,
+                                 callbacks=[stop])
             reruns = pool.reruns() if isinstance(pool, execution.DaskExecutor) else 0
         except KeyboardInterrupt:
             interrupted = stop.interrupted()  # summarize what finished, then stop as interrupted

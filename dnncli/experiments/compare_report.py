@@ -53,10 +53,6 @@ def _x_axis(runs: dict[str, list[dict]], x: str) -> tuple[dict[str, float], str]
     return {arm: per_epoch(arm, x) for arm in runs}, "updates" if x == "updates" else "seconds of training"
 
 
-# what a compare's parent imports in the background while its runs train (it waits on its workers):
-# the statistics of its summary (0.3-0.5 s) and what it needs to draw the boundary grid itself
-PRELOAD = ("scipy.special", "matplotlib.figure", "matplotlib.backends.backend_agg", "dnncli.plots.compare")
-
 # plot -> what it is drawn from (in the run directories, or the compare's own): `dnn show --plots` draws
 # it again when one of them is newer
 PLOT_SOURCES = {"costs.png": ("*/history.csv",), "accuracy.png": ("summary.json",),
@@ -65,11 +61,9 @@ PLOT_SOURCES = {"costs.png": ("*/history.csv",), "accuracy.png": ("summary.json"
 
 def write_plots(out_dir: Path, runs: dict, best: str | None, datasets: Datasets, pool=None, x: str = "auto",
                  tuning: dict | None = None) -> list[str]:
-    """costs.png, accuracy.png, (2-D data) boundaries.png and (--tune-lr) lr.png, drawn side by side
-    by the local workers and this process (the boundary grid, the slowest: matplotlib is imported
-    here while the runs train, :data:`PRELOAD`)."""
+    """costs.png, accuracy.png, (2-D data) boundaries.png and (--tune-lr) lr.png, drawn side by side by the local workers."""
     drawings = compare_drawings(out_dir, runs, best, datasets, x, tuning)
-    draw_all(drawings, pool, here="boundaries.png")
+    draw_all(drawings, pool)
     return [d.path.name for d in drawings]
 
 

@@ -179,15 +179,11 @@ class Drawing:
     kwargs: dict = field(default_factory=dict)
 
 
-def draw_all(drawings: list[Drawing], pool=None, here: str | None = None) -> None:
+def draw_all(drawings: list[Drawing], pool=None) -> None:
     """Draw every plot: on the local worker processes side by side when ``pool`` has some
-    (a compare's summary plots take longer than the parent needs for everything else), the
-    one named ``here`` (a file name) by this process meanwhile; without a pool, half of them
-    in a forked child (a run's four plots: 0.35 s less on two cores)."""
-    if pool is None:
-        outcomes = local_pool.map_halves(draw, drawings)
-    else:
-        outcomes = execution.map_local(draw, drawings, pool, here=[i for i, d in enumerate(drawings) if d.path.name == here])
+    (a compare's three summary plots take longer than the parent needs for everything else),
+    else half of them in a forked child (a run's four plots: 0.35 s less on two cores)."""
+    outcomes = execution.map_local(draw, drawings, pool) if pool is not None else local_pool.map_halves(draw, drawings)
     for error in outcomes:
         if error is not None:
             raise error

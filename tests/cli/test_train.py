@@ -40,7 +40,7 @@ def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
     assert DRAWN <= {c.stem for c in CONFIGS}  # a renamed config never leaves its kind undrawn
     asked = []
     if config.stem not in DRAWN:
-        monkeypatch.setattr(writing, "draw_all", lambda drawings, pool=None, here=None: asked.extend(d.path.name for d in drawings))
+        monkeypatch.setattr(writing, "draw_all", lambda drawings, pool=None: asked.extend(d.path.name for d in drawings))
     result = dnn("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
