@@ -8,6 +8,7 @@ when a pool starts. :func:`map_halves` shares a few short tasks with one forked 
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import signal
@@ -201,3 +202,102 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(EXIT_ORPHANED)
+
+
+class Forks:
+    """Up to ``n`` forked children, started now, that import ``modules`` and then wait for one
+    batch of work: a `dnn train`'s plots, with matplotlib imported on the other core while the
+    model trains (0.6 s a process), then drawn side by side.
+
+    Fork them while this process has one thread (before training; see :func:`_can_fork`); without
+    a fork, or for work that cannot be pickled (a test's lambda), :meth:`map` runs here. The children
+    ignore Ctrl-C and SIGTERM and die with this process, as :func:`map_halves`' child does; leaving
+    the ``with`` block (or an error before :meth:`map`) ends them: they read the end of their pipe.
+    """
+
+    def __init__(self, n: int, modules: Iterable[str] = ()):
+        self.children: list[tuple[int, int, int]] = []  # (pid, task pipe to it, result pipe from it)
+        if n < 1 or not _can_fork():
+            return
+        parent = os.getpid()
+        for _ in range(n):
+            task_read, task_write = os.pipe()
+            result_read, result_write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                for fd in (task_write, result_read, *(fd for _, a, b in self.children for fd in (a, b))):
+                    os.close(fd)
+                _waiting_child(parent, list(modules), task_read, result_write)  # never returns
+            os.close(task_read)
+            os.close(result_write)
+            self.children.append((pid, task_write, result_read))
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(item) for item in items]``, item ``i`` by child ``i % n``; a child that fails, or work
+        that cannot be pickled, is done here."""
+        items = list(items)
+        children, self.children = self.children, []
+        shares = [list(range(j, len(items), len(children))) for j in range(len(children))]
+        sent = []
+        for (pid, task, result), share in zip(children, shares):
+            try:
+                data = pickle.dumps((fn, [items[i] for i in share])) if share else b""
+            except Exception:  # noqa: BLE001 - unpicklable work (a closure): done here below
+                data = b""
+            try:
+                with os.fdopen(task, "wb") as pipe:
+                    pipe.write(data)
+            except OSError:  # the child is gone (BrokenPipeError): its share is done here
+                data = b""
+            sent.append((pid, result, share if data else []))
+        out: list = [None] * len(items)
+        done: set[int] = set()
+        for pid, result, share in sent:
+            with os.fdopen(result, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            if share and status == 0 and data:
+                for i, value in zip(share, pickle.loads(data)):
+                    out[i] = value
+                done.update(share)
+        for i, item in enumerate(items):
+            if i not in done:
+                out[i] = fn(item)
+        return out
+
+    def close(self) -> None:
+        """End the children that got no work (each reads the end of its pipe and exits)."""
+        children, self.children = self.children, []
+        for pid, task, result in children:
+            os.close(task)
+            os.close(result)
+            os.waitpid(pid, 0)
+
+    def __enter__(self) -> Forks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _waiting_child(parent: int, modules: list[str], task_read: int, result_write: int) -> None:
+    status = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _die_with_parent(parent)
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001, S112 - the parent does the work if it cannot be done here
+                continue
+        with os.fdopen(task_read, "rb") as pipe:
+            data = pipe.read()
+        if data:
+            fn, items = pickle.loads(data)
+            results = pickle.dumps([fn(item) for item in items])
+            with os.fdopen(result_write, "wb") as pipe:
+                pipe.write(results)
+        status = 0
+    finally:  # never back into the parent's code: no atexit, no flush of its buffers
+        os._exit(status)

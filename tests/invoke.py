@@ -27,13 +27,15 @@ def plots_asked_not_drawn(monkeypatch) -> list[str]:
 
     Rendering is most of a short run's time; tests/plots/ and the tests that open the PNGs draw them.
     """
+    from dnncli import local_pool
     from dnncli.experiments import compare_report, writing
 
     asked: list[str] = []
 
-    def ask(drawings, pool=None):
+    def ask(drawings, pool=None, forks=None):
         asked.extend(d.path.name for d in drawings)
 
     monkeypatch.setattr(writing, "draw_all", ask)
     monkeypatch.setattr(compare_report, "draw_all", ask)
+    monkeypatch.setattr(writing, "plot_forks", lambda plots: local_pool.Forks(0))  # nothing to draw: no children
     return asked

@@ -277,3 +277,60 @@ def test_map_halves_child_finishes_its_half_through_a_process_groups_sigterm_and
     os.killpg(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0 and out.strip() == "True"  # the child's own result, not the parent's redo
+
+
+@two_cpus
+def test_forks_children_do_the_work_in_order_and_the_parent_does_what_they_cannot():
+    """Children forked ahead of their work: item i by child i % n; an unpicklable function (a
+    closure) and a child that dies are done by the parent; no child is left afterwards."""
+    out = run_python("""
+        import os
+        from dnncli.local_pool import Forks
+        parent = os.getpid()
+        def pid_of(i):
+            return i, os.getpid()
+        def dies_in_child(i):
+            if os.getpid() != parent:
+                os._exit(3)
+            return i
+        with Forks(2, ["json"]) as forks:
+            pids = forks.map(pid_of, range(5))
+        with Forks(2) as forks:
+            closure = forks.map(lambda i: (i, os.getpid()), range(3))
+        with Forks(2) as forks:
+            died = forks.map(dies_in_child, range(4))
+        with Forks(2):
+            pass  # no work: the children end with the block
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            left = "a child is left"
+        except ChildProcessError:
+            left = "no child left"
+        print(repr((pids, parent, closure, died, left)))
+    """)
+    pids, parent, closure, died, left = eval(out)  # noqa: S307 - our own printed tuple
+    assert [i for i, _ in pids] == list(range(5))
+    assert pids[0][1] == pids[2][1] == pids[4][1] != pids[1][1] == pids[3][1] and parent not in {p for _, p in pids}
+    assert closure == [(i, parent) for i in range(3)]
+    assert died == [0, 1, 2, 3] and left == "no child left"
+
+
+@two_cpus
+def test_kill_9_of_the_parent_takes_its_waiting_forks_down():
+    parent = spawn("""
+        import time
+        from dnncli.local_pool import Forks
+        forks = Forks(2)
+        print("ready", flush=True)
+        time.sleep(300)
+    """)
+    kids = children_of(parent.pid)
+    try:
+        assert len(kids) == 2
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        assert wait_gone(kids, 3.0) == []
+    finally:
+        for pid in kids:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -15,6 +15,7 @@ from dnncli.build import build, warn_unscaled
 from dnncli.config import RunConfig, check_name, load_config, validate
 from dnncli.engine.training import fit
 from dnncli.errors import ConfigError, DnnError
+from dnncli.experiments import writing
 from dnncli.experiments.signals import deferred_signals
 from dnncli.experiments.writing import base_metrics, start_run, write_run
 from dnncli.files import WriteError
@@ -73,11 +74,12 @@ def _train(config: RunConfig, out, command, callbacks, plots: bool, state: dict 
         _check_fits(config, dataset, X_val, Y_val, state, extra["resumed_from"])
     run_dir = create_run_dir(out, config.name)
     metrics = {**base_metrics(config, command), **(extra or {})}
-    with deferred_signals() as stop:
+    # the plots' children fork before training (one thread alive) and import matplotlib meanwhile
+    with writing.plot_forks(plots) as forks, deferred_signals() as stop:
         try:
             metrics = start_run(run_dir, config, command, extra)
             result = train_built(config, built, [stop, *callbacks], X_val, Y_val, keep_state=True, resume=state)
-            metrics = write_run(run_dir, result, metrics, dataset=built.dataset, plots=plots)
+            metrics = write_run(run_dir, result, metrics, dataset=built.dataset, plots=plots, forks=forks)
         except BaseException as exc:  # leave a valid run directory whatever happened, then re-raise
             with contextlib.suppress(OSError, WriteError):  # a full disk may refuse this one too
                 write_metrics(run_dir, {**metrics, "status": str(Status.FAILED),

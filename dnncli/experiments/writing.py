@@ -54,8 +54,10 @@ def start_run(run_dir: Path, config: RunConfig, command: list[str] | None, extra
 
 
 def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Dataset | None = None,
-              plots: bool = True) -> dict:
-    """Write a finished run's files into ``run_dir``; returns the full metrics (also written)."""
+              plots: bool = True, forks: local_pool.Forks | None = None) -> dict:
+    """Write a finished run's files into ``run_dir``; returns the full metrics (also written).
+
+    ``forks``: children forked before training to draw the plots (:func:`plot_forks`)."""
     metrics = {**metrics, **result.metrics()}
     config_yaml = result.config.to_yaml()
     write_text(run_dir / "config.yaml", config_yaml)
@@ -70,7 +72,7 @@ def write_run(run_dir: Path, result: RunResult, metrics: dict, *, dataset: Datas
         write_text(run_dir / "history.csv", history_csv_text(result.history))
         if plots:
             drawings = run_drawings(run_dir, result, metrics, dataset)
-            draw_all(drawings)
+            draw_all(drawings, forks=forks)
             images = [d.path.name for d in drawings]
     write_text(run_dir / "report.md", run_report(metrics, config_yaml, images))
     write_metrics(run_dir, metrics)
@@ -168,6 +170,16 @@ def run_drawings(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
     return drawings
 
 
+# what a run's plots import (0.6 s), in the children that draw them, while the run trains
+PLOT_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_agg", "dnncli.plots.run", "dnncli.plots.boundary")
+
+
+def plot_forks(plots: bool) -> local_pool.Forks:
+    """Two children forked now that import what a run's plots need, then draw them side by side
+    (:class:`~dnncli.local_pool.Forks`; none without plots, or where a fork is not possible)."""
+    return local_pool.Forks(2 if plots else 0, PLOT_MODULES)
+
+
 @dataclass(frozen=True)
 class Drawing:
     """One plot to draw: ``plot(path, *args, **kwargs)``, a :mod:`dnncli.plots` function with
@@ -179,11 +191,15 @@ class Drawing:
     kwargs: dict = field(default_factory=dict)
 
 
-def draw_all(drawings: list[Drawing], pool=None) -> None:
+def draw_all(drawings: list[Drawing], pool=None, forks: local_pool.Forks | None = None) -> None:
     """Draw every plot: on the local worker processes side by side when ``pool`` has some
-    (a compare's three summary plots take longer than the parent needs for everything else),
-    else half of them in a forked child (a run's four plots: 0.35 s less on two cores)."""
-    outcomes = execution.map_local(draw, drawings, pool) if pool is not None else local_pool.map_halves(draw, drawings)
+    (a compare's three summary plots take longer than the parent needs for everything else);
+    by ``forks``' children when it has some (matplotlib imported while the run trained); else
+    half of them in a forked child (a run's four plots: 0.35 s less on two cores)."""
+    if forks is not None and forks.children:
+        outcomes = forks.map(draw, drawings)
+    else:
+        outcomes = execution.map_local(draw, drawings, pool) if pool is not None else local_pool.map_halves(draw, drawings)
     for error in outcomes:
         if error is not None:
             raise error

@@ -35,12 +35,14 @@ PLOTS_2D = ["cost.png", "accuracy.png", "gradients.png", "decision_boundary.png"
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 def test_every_shipped_config_runs(config, tmp_path, monkeypatch):
+    from dnncli import local_pool
     from dnncli.experiments import writing
 
     assert DRAWN <= {c.stem for c in CONFIGS}  # a renamed config never leaves its kind undrawn
     asked = []
     if config.stem not in DRAWN:
-        monkeypatch.setattr(writing, "draw_all", lambda drawings, pool=None: asked.extend(d.path.name for d in drawings))
+        monkeypatch.setattr(writing, "draw_all", lambda drawings, pool=None, forks=None: asked.extend(d.path.name for d in drawings))
+        monkeypatch.setattr(writing, "plot_forks", lambda plots: local_pool.Forks(0))
     result = dnn("train", config, "--set", "training.epochs=20", "--out", tmp_path, "--json")
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.stdout)
