@@ -15,7 +15,11 @@ Both run as a user's Python runs them, with compiled bytecode cached (``user_env
 one warm-up run each. Then, in fresh processes, where the overhead goes:
 imports (the CLI, the library, matplotlib), the run without plots (data, build, files),
 each plot alone (its figure built and saved as a PNG), and, in another fresh process, the four as
-`dnn train` draws them (every other one in a forked child, :func:`dnncli.local_pool.map_halves`). Run from the repository root.
+`dnn train` draws them: by two children forked before training, which import matplotlib while
+the model trains (:class:`dnncli.local_pool.Forks`).
+
+The children's imports compete with training for the CPU, so part of what they save shows as
+training seconds: compare whole ``dnn train`` processes too (an A/B from a neutral directory). Run from the repository root.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ from dnncli.experiments.train import train
 marks["import the library (pydantic, numpy, ...)"] = t() - s
 s = t()
 cfg = load_config(sys.argv[1])
+from dnncli.experiments.writing import plot_forks
+forks = plot_forks(sys.argv[3] == "together")  # as dnn train: children forked before training
 run = train(cfg, sys.argv[2], plots=False)
 marks["train without plots, minus training (data, build, files)"] = t() - s - run.metrics["seconds"]
 marks["training (metrics.json seconds)"] = run.metrics["seconds"]
@@ -55,8 +61,8 @@ from dnncli.pipeline import held_out
 drawings = run_drawings(run.run_dir, run.result, run.metrics, held_out(cfg)[0])
 if sys.argv[3] == "together":
     s = t()
-    draw_all(drawings)
-    marks["the four plots as dnn train draws them (half in a child)"] = t() - s
+    draw_all(drawings, forks=forks)
+    marks["the four plots as dnn train draws them (2 forked children)"] = t() - s
 else:
     for drawing in drawings:
         s = t()
