@@ -179,15 +179,23 @@ def _can_fork() -> bool:
 
 
 def _child(fn, items, parent: int, read_fd: int, write_fd: int) -> None:
+    os.close(read_fd)
+    _run_child(parent, lambda: [fn(item) for item in items], write_fd)
+
+
+def _run_child(parent: int, work: Callable[[], list | None], result_write: int) -> None:
+    """A forked child's life: signals left to the parent, death with it, ``work()``, its results
+    pickled into ``result_write`` (None: nothing to send), exit."""
     status = 1
     try:
-        os.close(read_fd)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C or a process group's
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # SIGTERM: the parent finishes the writes, so do we
         _die_with_parent(parent)
-        data = pickle.dumps([fn(item) for item in items])
-        with os.fdopen(write_fd, "wb") as pipe:
-            pipe.write(data)
+        results = work()
+        if results is not None:
+            data = pickle.dumps(results)
+            with os.fdopen(result_write, "wb") as pipe:
+                pipe.write(data)
         status = 0
     finally:  # never back into the parent's code: no atexit, no flush of its buffers
         os._exit(status)
@@ -281,11 +289,7 @@ class Forks:
 
 
 def _waiting_child(parent: int, modules: list[str], task_read: int, result_write: int) -> None:
-    status = 1
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _die_with_parent(parent)
+    def work() -> list | None:
         for name in modules:
             try:
                 importlib.import_module(name)
@@ -293,11 +297,9 @@ def _waiting_child(parent: int, modules: list[str], task_read: int, result_write
                 continue
         with os.fdopen(task_read, "rb") as pipe:
             data = pipe.read()
-        if data:
-            fn, items = pickle.loads(data)
-            results = pickle.dumps([fn(item) for item in items])
-            with os.fdopen(result_write, "wb") as pipe:
-                pipe.write(results)
-        status = 0
-    finally:  # never back into the parent's code: no atexit, no flush of its buffers
-        os._exit(status)
+        if not data:  # no work for this child
+            return None
+        fn, items = pickle.loads(data)
+        return [fn(item) for item in items]
+
+    _run_child(parent, work, result_write)

@@ -240,16 +240,7 @@ def test_kill_9_of_the_parent_takes_map_halves_child_down():
             time.sleep(300)
         map_halves(task, range(2))
     """)
-    kids = children_of(parent.pid)
-    try:
-        assert len(kids) == 1
-        os.kill(parent.pid, signal.SIGKILL)
-        parent.wait()
-        assert wait_gone(kids, 3.0) == []
-    finally:
-        for pid in kids:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
+    assert_children_die_with(parent, 1)
 
 
 
@@ -324,12 +315,17 @@ def test_kill_9_of_the_parent_takes_its_waiting_forks_down():
         print("ready", flush=True)
         time.sleep(300)
     """)
+    assert_children_die_with(parent, 2)
+
+
+def assert_children_die_with(parent: subprocess.Popen, n: int, seconds: float = 3.0) -> None:
+    """``parent`` has ``n`` children; after its kill -9 none is left within ``seconds``."""
     kids = children_of(parent.pid)
     try:
-        assert len(kids) == 2
+        assert len(kids) == n
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
-        assert wait_gone(kids, 3.0) == []
+        assert wait_gone(kids, seconds) == []
     finally:
         for pid in kids:
             if alive(pid):
