@@ -8,6 +8,7 @@ when a pool starts. :func:`map_halves` shares a few short tasks with one forked 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
@@ -143,23 +144,34 @@ def map_halves(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     """``[fn(item) for item in items]``, every other item in a forked child process meanwhile.
 
     For a few short tasks where a pool's start-up (a fresh interpreter, 0.5 s) would cost more
-    than it saves: a `dnn train`'s four plots, 0.7 s in one process, take 0.35 s on two cores.
+    than it saves: a run's four plots (`dnn show --plots`), 0.7 s in one process, take 0.35 s on
+    two cores (`dnn train` forks its plot children before training: :class:`Forks`).
     The child inherits everything already imported; it ignores Ctrl-C and SIGTERM (the parent
     finishes its writes and then stops, as without it; a child killed mid-save would leave its temporary
     file behind), dies with the parent (``prctl(PR_SET_PDEATHSIG)``),
     and hands its results back pickled through a pipe. The parent waits for it; if it failed in
-    any way, the parent does its half too. Without two CPUs, ``os.fork`` on Linux, or with other
-    threads alive (a fork copies only the calling one), everything runs here.
+    any way, the parent does its half too. Without two CPUs (in the affinity mask), ``os.fork``
+    on Linux, or with other threads alive (a fork copies only the calling one), or when the fork
+    fails, everything runs here.
     """
     items = list(items)
     if len(items) < 2 or not _can_fork():
         return [fn(item) for item in items]
     theirs_items = items[1::2]
-    read_fd, write_fd = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        _child(fn, theirs_items, parent, read_fd, write_fd)  # never returns
+    try:
+        read_fd, write_fd = os.pipe()
+    except OSError:  # out of file descriptors: everything here
+        return [fn(item) for item in items]
+    try:
+        with _signals_held():
+            pid = os.fork()
+            if pid == 0:
+                _child(fn, theirs_items, parent, read_fd, write_fd)  # never returns
+    except OSError:  # no process to spare (EAGAIN, ENOMEM): everything here
+        os.close(read_fd)
+        os.close(write_fd)
+        return [fn(item) for item in items]
     os.close(write_fd)
     try:
         mine = [fn(item) for item in items[0::2]]
@@ -190,6 +202,9 @@ def _run_child(parent: int, work: Callable[[], list | None], result_write: int) 
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a terminal's Ctrl-C or a process group's
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # SIGTERM: the parent finishes the writes, so do we
+        if hasattr(signal, "pthread_sigmask"):  # held back around the fork (_signals_held)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__  # not the parent's progress bar's proxies
         _die_with_parent(parent)
         results = work()
         if results is not None:
@@ -215,12 +230,14 @@ def _die_with_parent(parent: int) -> None:
 class Forks:
     """Up to ``n`` forked children, started now, that import ``modules`` and then wait for one
     batch of work: a `dnn train`'s plots, with matplotlib imported on the other core while the
-    model trains (0.6 s a process), then drawn side by side.
+    model trains (about half a second a process), then drawn side by side.
 
     Fork them while this process has one thread (before training; see :func:`_can_fork`); without
-    a fork, or for work that cannot be pickled (a test's lambda), :meth:`map` runs here. The children
-    ignore Ctrl-C and SIGTERM and die with this process, as :func:`map_halves`' child does; leaving
-    the ``with`` block (or an error before :meth:`map`) ends them: they read the end of their pipe.
+    a fork (or when it fails), or for work that cannot be pickled (a test's lambda), :meth:`map`
+    runs here. The children ignore Ctrl-C and SIGTERM and die with this process, as
+    :func:`map_halves`' child does. Work goes to them as one length-prefixed message each, so a
+    child never waits for the end of a pipe that another fork of this process also holds; children
+    that got no work are killed when the ``with`` block ends (they hold no file).
     """
 
     def __init__(self, n: int, modules: Iterable[str] = ()):
@@ -229,13 +246,27 @@ class Forks:
             return
         parent = os.getpid()
         for _ in range(n):
-            task_read, task_write = os.pipe()
-            result_read, result_write = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                for fd in (task_write, result_read, *(fd for _, a, b in self.children for fd in (a, b))):
+            try:
+                task_read, task_write = os.pipe()
+            except OSError:  # out of file descriptors: the children made so far will do
+                return
+            try:
+                result_read, result_write = os.pipe()
+            except OSError:
+                os.close(task_read)
+                os.close(task_write)
+                return
+            try:
+                with _signals_held():
+                    pid = os.fork()
+                    if pid == 0:
+                        for fd in (task_write, result_read, *(fd for _, a, b in self.children for fd in (a, b))):
+                            os.close(fd)
+                        _waiting_child(parent, list(modules), task_read, result_write)  # never returns
+            except OSError:  # no process to spare (EAGAIN, ENOMEM): the children made so far will do
+                for fd in (task_read, task_write, result_read, result_write):
                     os.close(fd)
-                _waiting_child(parent, list(modules), task_read, result_write)  # never returns
+                return
             os.close(task_read)
             os.close(result_write)
             self.children.append((pid, task_write, result_read))
@@ -254,7 +285,7 @@ class Forks:
                 data = b""
             try:
                 with os.fdopen(task, "wb") as pipe:
-                    pipe.write(data)
+                    pipe.write(len(data).to_bytes(8, "big") + data)
             except OSError:  # the child is gone (BrokenPipeError): its share is done here
                 data = b""
             sent.append((pid, result, share if data else []))
@@ -274,9 +305,11 @@ class Forks:
         return out
 
     def close(self) -> None:
-        """End the children that got no work (each reads the end of its pipe and exits)."""
+        """End the children that got no work (killed: they hold no file, and may still be importing)."""
         children, self.children = self.children, []
         for pid, task, result in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
             os.close(task)
             os.close(result)
             os.waitpid(pid, 0)
@@ -288,6 +321,20 @@ class Forks:
         self.close()
 
 
+@contextmanager
+def _signals_held():
+    """SIGINT and SIGTERM held back around a fork, so that the child ignores them before one can
+    reach it (:func:`_run_child` unblocks them); the parent gets any that came meanwhile after it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _waiting_child(parent: int, modules: list[str], task_read: int, result_write: int) -> None:
     def work() -> list | None:
         for name in modules:
@@ -296,10 +343,19 @@ def _waiting_child(parent: int, modules: list[str], task_read: int, result_write
             except Exception:  # noqa: BLE001, S112 - the parent does the work if it cannot be done here
                 continue
         with os.fdopen(task_read, "rb") as pipe:
-            data = pipe.read()
-        if not data:  # no work for this child
+            data = _read_exactly(pipe, int.from_bytes(_read_exactly(pipe, 8) or bytes(8), "big"))
+        if not data:  # no work for this child, or the parent is gone
             return None
         fn, items = pickle.loads(data)
         return [fn(item) for item in items]
 
     _run_child(parent, work, result_write)
+
+
+def _read_exactly(pipe, n: int) -> bytes:
+    """``n`` bytes from ``pipe``, or fewer if it ends first."""
+    chunks, left = [], n
+    while left > 0 and (chunk := pipe.read(left)):
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

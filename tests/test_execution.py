@@ -307,11 +307,61 @@ def test_forks_children_do_the_work_in_order_and_the_parent_does_what_they_canno
 
 
 @two_cpus
-def test_kill_9_of_the_parent_takes_its_waiting_forks_down():
-    parent = spawn("""
-        import time
+def test_forks_survive_a_failed_fork_and_a_second_forks_object():
+    """A fork that fails (no process to spare) leaves the children made so far, and no fd; a
+    second Forks alive holds the first one's pipes and changes nothing (work is length-prefixed)."""
+    out = run_python("""
+        import os
+        from dnncli import local_pool
+        real, calls = os.fork, []
+        def failing_second_fork():
+            calls.append(1)
+            if len(calls) == 2:
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            return real()
+        fds = len(os.listdir("/proc/self/fd"))
+        os.fork = failing_second_fork
+        one = local_pool.Forks(2)
+        os.fork = real
+        made = len(one.children)
+        other = local_pool.Forks(2)
+        values = one.map(abs, [-1, -2, -3])
+        other.close()
+        print(made, values, len(os.listdir("/proc/self/fd")) - fds)
+    """)
+    assert out.split(maxsplit=1)[0] == "1" and out.split(maxsplit=1)[1].strip() == "[1, 2, 3] 0"
+
+
+def test_forks_with_other_threads_alive_make_no_child_and_work_here():
+    import threading
+
+    from dnncli.local_pool import Forks
+
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        with Forks(2) as forks:
+            assert forks.children == [] and forks.map(_square_and_pid, range(2)) == [(0, os.getpid()), (1, os.getpid())]
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _square_and_pid(i):
+    return i * i, os.getpid()
+
+
+@two_cpus
+def test_kill_9_of_the_parent_takes_its_forks_down_even_busy(tmp_path):
+    """Children still importing (here a module that sleeps) die with a kill -9 of their parent."""
+    (tmp_path / "sleepy.py").write_text("import time\ntime.sleep(60)\n")
+    parent = spawn(f"""
+        import sys, time
+        sys.path.insert(0, {str(tmp_path)!r})
         from dnncli.local_pool import Forks
-        forks = Forks(2)
+        forks = Forks(2, ["sleepy"])
+        time.sleep(0.5)
         print("ready", flush=True)
         time.sleep(300)
     """)

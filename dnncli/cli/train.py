@@ -85,8 +85,8 @@ class _progress:
 
         from dnncli.engine.callbacks import LambdaCallback
 
-        # refreshed by the callback, not by rich's refresh thread: with no thread alive when the run
-        # is written, its plots can be shared with a forked child (local_pool.map_halves)
+        # refreshed by the callback, not by rich's refresh thread: with no thread alive, the run's
+        # plot children can be forked (local_pool.Forks)
         self.bar = Progress(
             TextColumn("epoch"), MofNCompleteColumn(), BarColumn(), TextColumn("cost {task.fields[cost]}"),
             TimeRemainingColumn(), console=err_console(), transient=True, auto_refresh=False,

@@ -74,8 +74,9 @@ def _train(config: RunConfig, out, command, callbacks, plots: bool, state: dict 
         _check_fits(config, dataset, X_val, Y_val, state, extra["resumed_from"])
     run_dir = create_run_dir(out, config.name)
     metrics = {**base_metrics(config, command), **(extra or {})}
-    # the plots' children fork before training (one thread alive) and import matplotlib meanwhile
-    with writing.plot_forks(plots) as forks, deferred_signals() as stop:
+    # the plots' children fork before training (one thread alive) and import matplotlib meanwhile;
+    # inside deferred_signals, so that a Ctrl-C while they fork is one more deferred signal
+    with deferred_signals() as stop, writing.plot_forks(plots) as forks:
         try:
             metrics = start_run(run_dir, config, command, extra)
             result = train_built(config, built, [stop, *callbacks], X_val, Y_val, keep_state=True, resume=state)

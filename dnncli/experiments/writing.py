@@ -170,7 +170,7 @@ def run_drawings(run_dir: Path, result: RunResult, metrics: dict, dataset: Datas
     return drawings
 
 
-# what a run's plots import (0.6 s), in the children that draw them, while the run trains
+# what a run's plots import (about half a second), in the children that draw them, while the run trains
 PLOT_MODULES = ("matplotlib.figure", "matplotlib.backends.backend_agg", "dnncli.plots.run", "dnncli.plots.boundary")
 
 
@@ -194,8 +194,8 @@ class Drawing:
 def draw_all(drawings: list[Drawing], pool=None, forks: local_pool.Forks | None = None) -> None:
     """Draw every plot: on the local worker processes side by side when ``pool`` has some
     (a compare's three summary plots take longer than the parent needs for everything else);
-    by ``forks``' children when it has some (matplotlib imported while the run trained); else
-    half of them in a forked child (a run's four plots: 0.35 s less on two cores)."""
+    by ``forks``' children when it has some (`dnn train`: matplotlib imported while the run
+    trained); else half of them in a forked child (`dnn show --plots`: 0.35 s less on two cores)."""
     if forks is not None and forks.children:
         outcomes = forks.map(draw, drawings)
     else:
